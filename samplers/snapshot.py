@@ -1,0 +1,71 @@
+"""The immutable view of the stack tree that crosses from the worker thread to the UI.
+
+`View` says what to show (window, thread, filter, zoom, line granularity); `StackTree.snapshot`
+answers with a `Snapshot`. Widgets render a Snapshot and never touch the tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from samplers.model import Frame, Health, SystemReading
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What the user asked to see."""
+
+    window_s: float | None = 30.0  # None: everything since start
+    end_t: float | None = None  # None: live (the newest sample); else the window ends here
+    thread: str | None = None  # None: all threads; else a substring or regex of the thread name
+    filter: str | None = None  # substring or regex over function and file names
+    zoom: tuple[Frame, ...] = ()  # path from the root to the icicle frame zoomed into
+    by_line: bool = False  # True: functions are told apart by line as well
+    baseline: tuple[float, float] | None = None  # (t_start, t_end) of a baseline window
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionStat:
+    """One row of the top-functions table. Counts are samples in the window."""
+
+    key: Frame  # function identity: line is 0 unless View.by_line
+    own: int
+    total: int  # stacks containing the function, recursion counted once
+    own_seconds: float
+    total_seconds: float
+    history: tuple[float, ...]  # share (0..1) of each second's samples, oldest first
+    delta_total: float | None = None  # change of %Total in points vs the baseline
+
+
+@dataclass(frozen=True, slots=True)
+class CallNode:
+    """A node of the merged call tree (the icicle). The root has frame None ("all")."""
+
+    frame: Frame | None
+    total: int
+    own: int
+    children: tuple[CallNode, ...]  # largest first
+    delta: float | None = None  # change of share in points vs the baseline
+
+    @property
+    def name(self) -> str:
+        return "all" if self.frame is None else self.frame.label()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    version: int  # increases with every snapshot the tree builds
+    view: View
+    t_start: float  # time span of the window shown
+    t_end: float
+    first_t: float  # first sample ever (for sliders)
+    last_t: float  # newest sample received
+    total_samples: int  # in the window, after thread filter (before function filter)
+    functions: tuple[FunctionStat, ...]  # sorted by own, descending
+    root: CallNode  # zoomed root when View.zoom is set
+    threads: tuple[tuple[str, int], ...]  # (thread name, samples) in the window
+    rate: float  # asked Hz, to turn counts into seconds
+    mode: str
+    health: Health | None = None
+    readings: tuple[SystemReading, ...] = ()  # newest last, over the window
+    all_samples: int = 0  # ever received, including evicted buckets

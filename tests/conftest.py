@@ -1,0 +1,1 @@
+"""Shared pytest set-up. Helpers for particular areas live in tests/support_*.py."""

@@ -1,0 +1,160 @@
+"""The `flametop` command line: parses arguments and dispatches to one module per command.
+
+Errors a user can cause arrive as FlametopError and are printed as one line; the exit code
+is the error's (2 for bad usage or input, 1 when a run failed midway but its data was saved).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from samplers import __version__
+from samplers.errors import FlametopError
+from samplers.model import MODES
+
+COMMANDS = {
+    "top": ("tui.cmd_top", "run_top"),
+    "record": ("tui.cmd_record", "run_record"),
+    "view": ("tui.cmd_view", "run_view"),
+    "report": ("tui.cmd_report", "run_report"),
+    "demo": ("tui.cmd_top", "run_demo"),
+}
+
+FORMAT_CHOICES = ("svg", "pprof", "speedscope", "folded", "flametop")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _add_target_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pid", "-p", type=int, help="attach to this running Python process")
+    p.add_argument(
+        "cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
+        help="start this command and profile it (put it after --)",
+    )
+
+
+def _add_sampling_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("sampling")
+    g.add_argument("--rate", "-r", type=_positive_float, default=None,
+                   help="samples per second (default 100; 20 with --production)")
+    g.add_argument("--mode", choices=MODES, default="cpu",
+                   help="cpu: on-CPU only; wall: include idle threads; gil: only the GIL holder")
+    g.add_argument("--threads", action="store_true", help="a root frame per thread")
+    g.add_argument("--native", action="store_true", help="include native (C) frames")
+    g.add_argument("--subprocesses", action="store_true", help="also profile child processes")
+    g.add_argument("--nonblocking", action="store_true",
+                   help="read the target without pausing it (lower overhead, rare torn stacks)")
+    g.add_argument("--production", action="store_true",
+                   help="safe for live systems: 20 Hz and nonblocking unless overridden")
+    g.add_argument("--save-dir", default="flametop-snapshots", metavar="DIR",
+                   help="where snapshots and autosaves go (default ./flametop-snapshots)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flametop",
+        description="Live sampling profiler for Python processes, in the terminal.",
+        epilog="`flametop --pid PID` is short for `flametop top --pid PID`.",
+    )
+    parser.add_argument("--version", action="version", version=f"flametop {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    top = sub.add_parser("top", help="live TUI on a running process or a command")
+    _add_target_options(top)
+    _add_sampling_options(top)
+
+    rec = sub.add_parser("record", help="sample for a while and write profile files")
+    _add_target_options(rec)
+    _add_sampling_options(rec)
+    rec.add_argument("-o", "--output", action="append", default=[], metavar="OUT",
+                     help="output file; repeat for several (format from suffix or --format)")
+    rec.add_argument("-d", "--duration", type=_positive_float, default=30.0,
+                     help="seconds to sample (default 30); the run also ends when the target exits or on Ctrl-C")
+    rec.add_argument("--format", "-f", action="append", choices=FORMAT_CHOICES, default=None,
+                     help="format of each -o in order, when its suffix does not tell")
+
+    view = sub.add_parser("view", help="open a saved profile in the TUI")
+    view.add_argument("file", help="a .flametop capture or any supported profile file")
+    view.add_argument("--baseline", metavar="FILE", help="compare against this profile")
+    view.add_argument("--save-dir", default="flametop-snapshots", metavar="DIR",
+                      help="where snapshots go (default ./flametop-snapshots)")
+
+    rep = sub.add_parser("report", help="print, convert or compare saved profiles")
+    rep.add_argument("file", help="a profile file (flametop, py-spy, speedscope, pprof, folded)")
+    rep.add_argument("--top", "-n", type=int, default=20, help="rows to print (default 20)")
+    rep.add_argument("--baseline", metavar="FILE", help="compare against this profile")
+    rep.add_argument("--json", action="store_true", help="print JSON for scripts")
+    rep.add_argument("--sample-type", help="pprof: which sample type to read")
+    rep.add_argument("-o", "--output", action="append", default=[], metavar="OUT",
+                     help="convert: write this file; repeat for several")
+    rep.add_argument("--format", "-f", action="append", choices=FORMAT_CHOICES, default=None,
+                     help="format of each -o in order, when its suffix does not tell")
+
+    demo = sub.add_parser("demo", help="the live TUI on a built-in demo workload")
+    _add_sampling_options(demo)
+    return parser
+
+
+def _normalise_argv(argv: list[str]) -> list[str]:
+    """`flametop --pid 42` and `flametop -- python app.py` mean `flametop top ...`."""
+    if not argv:
+        return argv
+    first = argv[0]
+    if first in COMMANDS or first in ("-h", "--help", "--version"):
+        return argv
+    return ["top", *argv]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = build_parser()
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_normalise_argv(raw))
+    if args.command is None:
+        parser.print_help()
+        raise SystemExit(2)
+    cmd = getattr(args, "cmd", None)
+    if cmd is not None:
+        if cmd and cmd[0] == "--":
+            cmd = cmd[1:]
+        args.cmd = cmd
+        if args.command in ("top", "record"):
+            if args.pid is not None and cmd:
+                parser.error("give either --pid PID or -- CMD ARGS, not both")
+            if args.pid is None and not cmd:
+                parser.error("give --pid PID of a running Python process, or -- CMD ARGS to start one")
+    if getattr(args, "production", False):
+        if args.rate is None:
+            args.rate = 20.0
+        args.nonblocking = True
+    if hasattr(args, "rate") and args.rate is None:
+        args.rate = 100.0
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    module_name, func_name = COMMANDS[args.command]
+    try:
+        func = getattr(importlib.import_module(module_name), func_name)
+        code: int = func(args)
+        return code
+    except FlametopError as exc:
+        print(f"flametop: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
