@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seconds to sample (default 30); the run also ends when the target exits or on Ctrl-C")
     rec.add_argument("--format", "-f", action="append", choices=FORMAT_CHOICES, default=None,
                      help="format of each -o in order, when its suffix does not tell")
+    rec.add_argument("--force", action="store_true", help="overwrite output files that exist")
 
     view = sub.add_parser("view", help="open a saved profile in the TUI")
     view.add_argument("file", help="a .flametop capture or any supported profile file")
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="convert: write this file; repeat for several")
     rep.add_argument("--format", "-f", action="append", choices=FORMAT_CHOICES, default=None,
                      help="format of each -o in order, when its suffix does not tell")
+    rep.add_argument("--force", action="store_true", help="overwrite output files that exist")
 
     demo = sub.add_parser("demo", help="the live TUI on a built-in demo workload")
     _add_sampling_options(demo)

@@ -1,0 +1,9 @@
+"""Profile formats: one module per format, each with a reader and a writer over `Profile`.
+
+Public API (implemented in samplers/formats/registry.py and re-exported here):
+    FORMATS                                  names: "svg", "pprof", "speedscope", "folded", "flametop"
+    format_for_output(path, fmt=None) -> str  the format to write: `fmt`, else from the suffix
+    detect_format(path) -> str                the format of an existing file, by content first
+    read_profile(path, fmt=None, sample_type=None) -> Profile      raises FormatError
+    write_profile(profile, path, fmt=None, overwrite=False) -> Path raises OutputError
+"""
