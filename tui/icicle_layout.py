@@ -1,0 +1,197 @@
+"""Pure icicle layout: which call-tree node goes in which terminal cell, and its label.
+
+No Textual here. `layout_icicle` turns a `CallNode` tree into positioned `IcicleCell`s that
+the Icicle widget only paints, so the geometry is unit-tested without an App.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+
+from samplers.model import Frame
+from samplers.snapshot import CallNode
+
+ELLIPSIS = "…"
+ROOT_LABEL = "all"
+
+# Unicode categories never shown: controls (ESC, CSI as U+009B, ...), format characters
+# (bidi overrides, zero-width marks) and line/paragraph separators.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_WHITESPACE_CONTROLS = frozenset("\t\n\r\v\f")
+
+
+@dataclass(frozen=True, slots=True)
+class IcicleCell:
+    """One frame placed on screen: `width` cells from column `x` on row `row` (0 = root).
+
+    `path` holds the frames from the layout root down to this node (the root "all" has
+    the empty path). The label is printable text that fits in `width - 1` cells; the
+    last cell is left for a separator so the structure shows without colour.
+    """
+
+    row: int
+    x: int
+    width: int
+    path: tuple[Frame, ...]
+    label: str
+    total: int
+    delta: float | None = None
+    own: int = 0
+
+    @property
+    def frame(self) -> Frame | None:
+        return self.path[-1] if self.path else None
+
+    @property
+    def end(self) -> int:
+        return self.x + self.width
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters removed (whitespace ones become spaces).
+
+    Names come from the profiled process and may carry escape sequences or bidi tricks;
+    what remains is shown literally, never parsed as markup.
+    """
+    if text.isprintable():
+        return text
+    out: list[str] = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in _WHITESPACE_CONTROLS:
+            out.append(" ")
+        elif category == "Cs":  # lone surrogate from a surrogateescape decode
+            out.append("\ufffd")
+        elif category not in _DROPPED_CATEGORIES:
+            out.append(ch)
+    return "".join(out)
+
+
+def truncate(text: str, cells: int) -> str:
+    """`text` cut to at most `cells` terminal cells, ending in an ellipsis when cut."""
+    if cells <= 0:
+        return ""
+    if cell_len(text) <= cells:
+        return text
+    budget = cells - 1  # room for the ellipsis
+    used = 0
+    kept: list[str] = []
+    for ch in text:
+        width = cell_len(ch)
+        if used + width > budget:
+            break
+        kept.append(ch)
+        used += width
+    return "".join(kept) + ELLIPSIS
+
+
+def cell_label(frame: Frame | None, cells: int, delta: float | None = None) -> str:
+    """The most informative label that fits: function first, then Δ, then file:line."""
+    if cells <= 0:
+        return ""
+    name = ROOT_LABEL if frame is None else (printable(frame.function) or "?")
+    suffix = "" if delta is None else f" {delta:+.1f}"
+    candidates: list[str] = []
+    if frame is not None and frame.file:
+        file = printable(frame.file)
+        line = f":{frame.line}" if frame.line else ""
+        candidates.append(f"{name} ({file}{line}){suffix}")
+        base = posixpath.basename(file.replace("\\", "/"))
+        if base and base != file:
+            candidates.append(f"{name} ({base}{line}){suffix}")
+    if suffix:
+        candidates.append(f"{name}{suffix}")
+    candidates.append(name)
+    for candidate in candidates:
+        if cell_len(candidate) <= cells:
+            return candidate
+    return truncate(name, cells)
+
+
+def layout_icicle(
+    root: CallNode, width: int, height: int, min_cells: int = 1
+) -> tuple[IcicleCell, ...]:
+    """Place `root` and its descendants in a `width` × `height` grid, root on row 0.
+
+    Every node spans columns in proportion to its samples. Edges are computed from
+    cumulative sample offsets against the root's total, so siblings never overlap, leave
+    no rounding gaps between them, and stay inside their parent's span. Nodes narrower
+    than `min_cells` are dropped with their subtrees, as are rows below `height`.
+    Cells come out row by row, left to right.
+    """
+    if width <= 0 or height <= 0:
+        return ()
+    scale = max(root.total, 1)
+    min_cells = max(1, min_cells)
+
+    def edge(offset: int) -> int:
+        # Half-up rounding of width * offset / scale, in integers so it is exact.
+        return (2 * offset * width + scale) // (2 * scale)
+
+    root_path: tuple[Frame, ...] = () if root.frame is None else (root.frame,)
+    cells = [_cell(0, 0, width, root_path, root)]
+    # (node, sample offset, path) of the nodes placed on the previous row.
+    level: list[tuple[CallNode, int, tuple[Frame, ...]]] = [(root, 0, root_path)]
+    for row in range(1, height):
+        next_level: list[tuple[CallNode, int, tuple[Frame, ...]]] = []
+        for parent, parent_offset, parent_path in level:
+            parent_end = parent_offset + max(parent.total, 0)
+            for child, offset, total in _child_spans(parent, parent_offset, parent_end):
+                x0, x1 = edge(offset), edge(offset + total)
+                if x1 - x0 < min_cells or child.frame is None:
+                    continue
+                path = (*parent_path, child.frame)
+                cells.append(_cell(row, x0, x1 - x0, path, child))
+                next_level.append((child, offset, path))
+        if not next_level:
+            break
+        level = next_level
+    return tuple(cells)
+
+
+def find_node(root: CallNode, path: tuple[Frame, ...]) -> CallNode | None:
+    """The node at `path` (as in IcicleCell.path), or None when it is not in the tree."""
+    node = root
+    rest = path
+    if root.frame is not None:
+        if not path or path[0] != root.frame:
+            return None
+        rest = path[1:]
+    for frame in rest:
+        for child in node.children:
+            if child.frame == frame:
+                node = child
+                break
+        else:
+            return None
+    return node
+
+
+def _child_spans(parent: CallNode, start: int, end: int) -> Iterator[tuple[CallNode, int, int]]:
+    """(child, sample offset, clamped samples) for children with samples inside the parent."""
+    offset = start
+    for child in parent.children:
+        if offset >= end:
+            return
+        total = min(max(child.total, 0), end - offset)
+        if total > 0:
+            yield child, offset, total
+        offset += total
+
+
+def _cell(row: int, x: int, width: int, path: tuple[Frame, ...], node: CallNode) -> IcicleCell:
+    return IcicleCell(
+        row=row,
+        x=x,
+        width=width,
+        path=path,
+        label=cell_label(node.frame, width - 1, node.delta),
+        total=node.total,
+        delta=node.delta,
+        own=node.own,
+    )
