@@ -7,3 +7,21 @@ Public API (implemented in samplers/formats/registry.py and re-exported here):
     read_profile(path, fmt=None, sample_type=None) -> Profile      raises FormatError
     write_profile(profile, path, fmt=None, overwrite=False) -> Path raises OutputError
 """
+
+from samplers.formats.registry import (
+    FORMATS,
+    READABLE,
+    detect_format,
+    format_for_output,
+    read_profile,
+    write_profile,
+)
+
+__all__ = [
+    "FORMATS",
+    "READABLE",
+    "detect_format",
+    "format_for_output",
+    "read_profile",
+    "write_profile",
+]

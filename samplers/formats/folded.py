@@ -1,0 +1,175 @@
+"""Folded stacks (Brendan Gregg's `frame;frame COUNT`), as py-spy's `--format raw` writes.
+
+Writing: one line per (thread, stack), root first, frames labelled `function (file:line)`.
+When the profile has more than one named thread, each line starts with a `thread (NAME)`
+root frame. Names cannot contain the separator, so `;` becomes `;` (U+037E, GREEK
+QUESTION MARK, which looks the same) and control characters (newlines, ESC, ...) become
+their visible Unicode "control pictures" (U+2400 block). Metadata goes first as
+`# key: "json string"` comment lines; the quoted value never ends in a digit, so
+flamegraph.pl and speedscope skip these lines instead of reading a count from them.
+
+Reading: py-spy raw output (with `--threads`, `--subprocesses`, `--nolineno`), our own
+output, and Austin's collapsed text (`P<pid>;T<thread>;file:function:line;... N`). The count
+is always the last space-separated field of a line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from samplers.errors import FormatError
+from samplers.formats.common import (
+    MAX_DEPTH,
+    MAX_LINE,
+    check_count,
+    distinct_threads,
+    intern_frame,
+    metadata_from_dict,
+    safe_text,
+    single_batch_profile,
+)
+from samplers.model import Frame, Profile, Sample
+
+SEMICOLON_LOOKALIKE = "\u037e"
+
+_FRAME = re.compile(r"^(?P<fn>.*) \((?P<file>[^()]*?)(?::(?P<line>\d{1,9}))?\)$")
+_PYSPY_THREAD = re.compile(r"^thread \((?P<id>0x[0-9a-fA-F]+|\d+)\)(?:: ?(?P<name>.*))?$")
+_OUR_THREAD = re.compile(r"^thread \((?P<name>.*)\)$")
+_PROCESS = re.compile(r'^process (?P<pid>\d+):"')
+_META = re.compile(r"^#\s*(?P<key>[A-Za-z_][\w.-]*)\s*:\s*(?P<value>.*)$")
+_AUSTIN_PROCESS = re.compile(r"^P\d+$")
+_AUSTIN_THREAD = re.compile(r"^T[\w:.-]+$")
+
+
+def _escape(name: str) -> str:
+    return safe_text(name).replace(";", SEMICOLON_LOOKALIKE)
+
+
+def _label(frame: Frame) -> str:
+    function = _escape(frame.function) or "?"
+    if not frame.file:
+        return function
+    return Frame(function, _escape(frame.file), frame.line).label()
+
+
+def write(profile: Profile) -> bytes:
+    """The profile as folded text (UTF-8), metadata comments first."""
+    lines: list[str] = []
+    for key, value in profile.metadata.as_dict().items():
+        lines.append(f"# {_escape(key).replace(':', '_')}: {json.dumps(value)}")
+    named = [t for t in distinct_threads(profile) if t]
+    with_threads = len(named) > 1
+    for sample in profile.merged():
+        if sample.count <= 0:
+            continue
+        parts = [_label(f) for f in sample.stack]
+        if with_threads and sample.thread:
+            parts.insert(0, f"thread ({_escape(sample.thread)})")
+        if not parts:
+            parts = ["?"]
+        lines.append(f"{';'.join(parts)} {sample.count}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def parse_frame(text: str, cache: dict[tuple[str, str, int], Frame]) -> Frame:
+    """`function (file:line)`, `function (file)` or a bare name, as py-spy writes them."""
+    m = _FRAME.match(text)
+    if m is None:
+        return intern_frame(cache, text, "", 0)
+    line = m.group("line")
+    return intern_frame(cache, m.group("fn"), m.group("file"), int(line) if line else 0)
+
+
+def _looks_like_frame(text: str) -> bool:
+    return _FRAME.match(text) is not None
+
+
+def _split_roots(parts: list[str]) -> tuple[str, list[str]]:
+    """Take py-spy's process/thread root frames (or Austin's P/T) off a stack."""
+    thread = ""
+    if len(parts) >= 2 and _AUSTIN_PROCESS.match(parts[0]) and _AUSTIN_THREAD.match(parts[1]):
+        return f"{parts[0]} {parts[1]}", parts[2:]
+    m = _PROCESS.match(parts[0]) if parts else None
+    if m is not None:
+        # The command line may contain ';': it runs until the first `"` that ends a part.
+        i = 0
+        while i < len(parts) - 1 and not parts[i].endswith('"'):
+            i += 1
+        thread = f"process {m.group('pid')}"
+        parts = parts[i + 1 :]
+    if parts:
+        t = _PYSPY_THREAD.match(parts[0])
+        if t is not None:
+            # A thread name may contain ';': absorb parts until the next one is a frame.
+            name_parts = [t.group("name") or ""]
+            i = 1
+            while i < len(parts) - 1 and not _looks_like_frame(parts[i]):
+                name_parts.append(parts[i])
+                i += 1
+            name = ";".join(name_parts) or t.group("id")
+            thread = f"{thread} {name}" if thread else name
+            parts = parts[i:]
+        else:
+            o = _OUR_THREAD.match(parts[0])
+            if o is not None and len(parts) > 1:
+                thread = f"{thread} {o.group('name')}" if thread else o.group("name")
+                parts = parts[1:]
+    return thread, parts
+
+
+def _austin_frame(text: str, cache: dict[tuple[str, str, int], Frame]) -> Frame:
+    file, _, rest = text.rpartition(":")
+    if file and rest.isdigit():
+        path, _, function = file.rpartition(":")
+        if path:
+            return intern_frame(cache, function, path, int(rest))
+    return parse_frame(text, cache)
+
+
+def read(data: bytes) -> Profile:
+    """Parse folded stacks. Raises FormatError naming the first bad line."""
+    if not data.strip():
+        raise FormatError("is empty")
+    text = data.decode("utf-8", errors="replace")
+    meta: dict[str, str] = {}
+    samples: list[Sample] = []
+    cache: dict[tuple[str, str, int], Frame] = {}
+    austin = False
+    for number, raw in enumerate(text.split("\n"), start=1):
+        if len(raw) > MAX_LINE:
+            raise FormatError(
+                f"line {number} is longer than {MAX_LINE >> 20} MiB; not a folded profile"
+            )
+        line = raw.strip("\r\t ")
+        if not line:
+            continue
+        if line.startswith("#"):
+            m = _META.match(line)
+            if m is not None:
+                value = m.group("value")
+                if value.startswith('"'):
+                    try:
+                        value = str(json.loads(value))
+                    except ValueError:
+                        pass
+                meta[m.group("key")] = value
+            continue
+        stack_text, sep, count_text = line.rpartition(" ")
+        if not sep or not count_text.isdigit() or not stack_text:
+            raise FormatError(
+                f"line {number} has no sample count at the end (expected `frame;frame COUNT`)"
+            )
+        count = check_count(int(count_text), f"line {number}")
+        parts = stack_text.split(";")
+        if len(parts) > MAX_DEPTH:
+            raise FormatError(f"line {number} has a stack deeper than {MAX_DEPTH} frames")
+        thread, frames = _split_roots(parts)
+        if thread.startswith("P") and " T" in thread and not thread.startswith("process"):
+            austin = True
+            stack = tuple(_austin_frame(p, cache) for p in frames)
+        else:
+            stack = tuple(parse_frame(p, cache) for p in frames)
+        samples.append(Sample(thread, stack, count))
+    metadata = metadata_from_dict(meta, "austin" if austin else "folded")
+    return single_batch_profile(samples, metadata)
