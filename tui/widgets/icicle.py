@@ -36,6 +36,18 @@ class _Layout:
     by_path: dict[Path, IcicleCell]  # absolute path -> cell
 
 
+class _IcicleMessage(Message):
+    """Base of the Icicle's messages: `control` is the widget that sent it."""
+
+    def __init__(self, icicle: Icicle | None = None) -> None:
+        self.icicle = icicle
+        super().__init__()
+
+    @property
+    def control(self) -> Icicle | None:
+        return self.icicle
+
+
 class Icicle(Widget, can_focus=True):
     """Merged call stacks, root at the top, widths proportional to samples."""
 
@@ -76,30 +88,17 @@ class Icicle(Widget, can_focus=True):
     }
     """
 
-    class ZoomIn(Message):
+    class ZoomIn(_IcicleMessage):
         """Zoom into the frame at `path` (absolute, from the real root "all")."""
 
         def __init__(self, path: Path, icicle: Icicle | None = None) -> None:
             self.path = path
-            self.icicle = icicle
-            super().__init__()
+            super().__init__(icicle)
 
-        @property
-        def control(self) -> Icicle | None:
-            return self.icicle
-
-    class ZoomOut(Message):
+    class ZoomOut(_IcicleMessage):
         """Zoom out by one level."""
 
-        def __init__(self, icicle: Icicle | None = None) -> None:
-            self.icicle = icicle
-            super().__init__()
-
-        @property
-        def control(self) -> Icicle | None:
-            return self.icicle
-
-    class FrameSelected(Message):
+    class FrameSelected(_IcicleMessage):
         """The cursor moved to `frame` (None: the root "all"); `path` is absolute."""
 
         def __init__(
@@ -107,12 +106,7 @@ class Icicle(Widget, can_focus=True):
         ) -> None:
             self.frame = frame
             self.path = path
-            self.icicle = icicle
-            super().__init__()
-
-        @property
-        def control(self) -> Icicle | None:
-            return self.icicle
+            super().__init__(icicle)
 
     def __init__(
         self,
@@ -153,9 +147,6 @@ class Icicle(Widget, can_focus=True):
         self.refresh()
 
     # --- handlers ---------------------------------------------------------------------
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.refresh()
 
     def on_focus(self, event: events.Focus) -> None:
         self.refresh()
