@@ -516,3 +516,13 @@ def test_icicle_snapshot_80x10(snap_compare) -> None:  # type: ignore[no-untyped
         )
     )
     assert snap_compare(IcicleApp(snapshot(tree)), press=["down", "down"], terminal_size=(80, 10))
+
+
+def test_icicle_baseline_without_colour_snapshot_80x10(snap_compare, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN NO_COLOR and a baseline: THEN the Δ and the cell edges are still readable
+    monkeypatch.setenv("NO_COLOR", "1")
+    tree = root(
+        node("main", 100, node("serve", 70, delta=12.5), node("load", 25, delta=-9.0), delta=0.0),
+        delta=0.0,
+    )
+    assert snap_compare(IcicleApp(snapshot(tree)), press=["down"], terminal_size=(80, 10))
