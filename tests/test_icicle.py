@@ -220,6 +220,7 @@ def test_layout_invariants(tree: CallNode, width: int, height: int, min_cells: i
         if cell.row == 0:
             continue
         # Widths proportional: within one cell of the exact share of the whole width.
+        assert width * cell.total >= min_cells * scale, "narrower than min_cells"
         assert cell.width >= min_cells
         assert abs(cell.width - width * cell.total / scale) <= 1
         parent = placed[cell.path[:-1]]
@@ -236,7 +237,7 @@ def test_layout_invariants(tree: CallNode, width: int, height: int, min_cells: i
                 assert left.end == right.x, "adjacent siblings leave no rounding gap"
         for child in found.children:
             # Nothing is dropped that had room to be drawn.
-            if cell.row + 1 < height and width * child.total / scale >= min_cells + 1:
+            if cell.row + 1 < height and width * child.total >= min_cells * scale:
                 assert child.frame is not None and (*cell.path, child.frame) in placed
 
 

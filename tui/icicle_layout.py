@@ -120,9 +120,11 @@ def layout_icicle(
 
     Every node spans columns in proportion to its samples. Edges are computed from
     cumulative sample offsets against the root's total, so siblings never overlap, leave
-    no rounding gaps between them, and stay inside their parent's span. Nodes narrower
-    than `min_cells` are dropped with their subtrees, as are rows below `height`.
-    Cells come out row by row, left to right.
+    no rounding gaps between them, and stay inside their parent's span; a node at least
+    `min_cells` wide at its exact share always gets that many cells. Nodes narrower than
+    `min_cells` at their exact share are dropped with their subtrees (whatever rounding
+    would have given them, so a sliver never shows up just because it straddles a cell
+    edge), as are rows below `height`. Cells come out row by row, left to right.
     """
     if width <= 0 or height <= 0:
         return ()
@@ -142,9 +144,13 @@ def layout_icicle(
         for parent, parent_offset, parent_path in level:
             parent_end = parent_offset + max(parent.total, 0)
             for child, offset, total in _child_spans(parent, parent_offset, parent_end):
-                x0, x1 = edge(offset), edge(offset + total)
-                if x1 - x0 < min_cells or child.frame is None:
+                if total * width < min_cells * scale:
+                    # Narrower than min_cells at its exact width; children come largest
+                    # first, so every later sibling is too.
+                    break
+                if child.frame is None:
                     continue
+                x0, x1 = edge(offset), edge(offset + total)
                 path = (*parent_path, child.frame)
                 cells.append(_cell(row, x0, x1 - x0, path, child))
                 next_level.append((child, offset, path))
