@@ -1,0 +1,130 @@
+"""Helpers for driving the live App in tests: a scripted Sampler, a fixed workload and
+waits that poll the App instead of sleeping blindly."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+
+from samplers.model import Frame, Health, Sample, SampleBatch
+
+T0 = 1_700_000_000.0  # fixed epoch: screens and files do not depend on today's date
+
+MAIN = Frame("<module>", "app.py", 1)
+SERVE = Frame("serve", "app.py", 10)
+HOT = Frame("hot_loop", "app.py", 20)
+PARSE = Frame("parse", "json_io.py", 5)
+WORKER_RUN = Frame("run", "worker.py", 3)
+CRUNCH = Frame("crunch", "worker.py", 30)
+SLEEPY = Frame("wait_for_io", "worker.py", 44)
+HOSTILE = Frame("\x1b[31mevil[bold red]x[/]\u202e", "[link=x]f.py", 7)
+
+
+def second(
+    i: int,
+    *,
+    hot: int = 60,
+    parse: int = 20,
+    crunch: int = 15,
+    sleepy: int = 5,
+    hostile: int = 0,
+    mode: str = "cpu",
+) -> SampleBatch:
+    """One second of samples starting at T0 + i, with the given counts per leaf."""
+    samples = [
+        Sample("MainThread", (MAIN, SERVE, HOT), hot),
+        Sample("MainThread", (MAIN, SERVE, PARSE), parse),
+        Sample("worker-1", (WORKER_RUN, CRUNCH), crunch),
+        Sample("worker-1", (WORKER_RUN, SLEEPY), sleepy),
+    ]
+    if hostile:
+        samples.append(Sample("evil\x1b]0;title\x07thread", (MAIN, HOSTILE), hostile))
+    return SampleBatch(
+        t_start=T0 + i,
+        t_end=T0 + i + 1,
+        samples=tuple(s for s in samples if s.count),
+        mode=mode,  # type: ignore[arg-type]
+        rate=100.0,
+    )
+
+
+class ScriptedSampler:
+    """A Sampler whose batches the test hands over with `feed`; `finish()` ends it."""
+
+    def __init__(self, batches: list[SampleBatch] | None = None) -> None:
+        self._queue: queue.Queue[SampleBatch] = queue.Queue()
+        self._finished = threading.Event()
+        self._lock = threading.Lock()
+        self._samples = 0
+        self.configured: list[dict[str, object]] = []
+        self.started = False
+        self.stopped = False
+        self.poll_error: Exception | None = None
+        for b in batches or []:
+            self.feed(b)
+
+    def feed(self, batch: SampleBatch) -> None:
+        self._queue.put(batch)
+
+    def finish(self) -> None:
+        self._finished.set()
+
+    @property
+    def health(self) -> Health:
+        with self._lock:
+            samples = self._samples
+        return Health(
+            rate=100.0,
+            achieved_rate=100.0,
+            coverage=1.0,
+            samples=samples,
+            expected=float(samples),
+            state="running",
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set() and self._queue.empty()
+
+    def start(self) -> None:
+        self.started = True
+
+    def poll(self, timeout: float) -> SampleBatch | None:
+        if self.poll_error is not None:
+            error, self.poll_error = self.poll_error, None
+            raise error
+        try:
+            batch = self._queue.get(timeout=min(timeout, 0.02))
+        except queue.Empty:
+            return None
+        with self._lock:
+            self._samples += batch.count
+        return batch
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def configure(self, **options: object) -> None:
+        self.configured.append(dict(options))
+
+
+class FixedClock:
+    """A clock the test sets; the app reads it for pause durations and latency."""
+
+    def __init__(self, t: float = T0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until `condition()` holds; fail the test after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,426 @@
+"""The live screen: header, rails, top-functions table, icicle, footer.
+
+One thread worker runs `SamplingLoop`, which owns the sampler and the StackTree; the
+app only sends it requests (the View to show, mode, reset) and renders the immutable
+snapshots it posts back. Works with any Sampler: live py-spy for `top`, a replay for
+`view` and the tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from samplers.model import MODES, Metadata, Profile, Sampler
+from samplers.snapshot import Snapshot, View
+from tui.keys import bindings, help_rows
+from tui.safe_text import clean
+from tui.saving import autosave, base_name, save_snapshot
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.header import (
+    STATE_EXITED,
+    STATE_FAILED,
+    STATE_LIVE,
+    STATE_PAUSED,
+    STATE_STARTING,
+    FlametopHeader,
+    HeaderInfo,
+    window_label,
+)
+from tui.widgets.help import HelpScreen
+from tui.widgets.icicle import Icicle
+from tui.widgets.rails import Rails, RailsInfo
+from tui.widgets.thread_chooser import ThreadChoice, ThreadChooser
+from tui.widgets.top_table import TopTable
+from tui.worker import LoopUpdate, Monitor, SamplingLoop, Tree
+
+WINDOWS: tuple[float | None, ...] = (5.0, 30.0, 300.0, None)
+LATENCY_KEPT = 120
+
+
+class SnapshotReady(Message):
+    """The sampling loop has news: maybe a snapshot, always health and counters."""
+
+    def __init__(self, update: LoopUpdate) -> None:
+        super().__init__()
+        self.update = update
+
+
+class FlametopApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "flametop"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = bindings()
+
+    def __init__(
+        self,
+        sampler: Sampler,
+        *,
+        target: str = "",
+        metadata: Metadata | None = None,
+        save_dir: str | Path = "flametop-snapshots",
+        tree: Tree | None = None,
+        monitor: Monitor | None = None,
+        clock: Callable[[], float] = time.time,
+        rate: float = 100.0,
+        mode: str = "cpu",
+        window_s: float | None = 30.0,
+        snapshot_interval: float = 0.25,
+        finished_label: str = STATE_EXITED,
+        sampler_started: bool = False,
+        handle_signals: bool = False,
+    ) -> None:
+        super().__init__()
+        if tree is None:
+            from samplers.tree import StackTree
+
+            tree = StackTree(rate=rate)
+        self.target = target
+        self.metadata = metadata or Metadata(rate=rate, mode=mode)
+        self.save_dir = Path(save_dir)
+        self.loop = SamplingLoop(
+            sampler,
+            tree,
+            monitor=monitor,
+            snapshot_interval=snapshot_interval,
+            started=sampler_started,
+        )
+        self._clock = clock
+        self._rate = rate
+        self._mode = mode
+        self._pending_mode: str | None = None
+        self._finished_label = finished_label
+        self._handle_signals = handle_signals
+        self._view = View(window_s=window_s)
+        self._shown: Snapshot | None = None
+        self._last_update: LoopUpdate | None = None
+        self._paused_at: float | None = None
+        self._samples_at_pause = 0
+        self._latencies: deque[float] = deque(maxlen=LATENCY_KEPT)
+        self._newest_shown_t = float("-inf")
+        self._errors: list[str] = []
+        self._finished = False
+        self.autosaved: tuple[Path, ...] = ()
+        self.exit_signal: int | None = None
+        self.snapshot_count = 0  # snapshots shown; tests wait on it
+
+    # -- composition --------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield FlametopHeader(id="header")
+        yield Rails(id="rails")
+        table = TopTable(id="table")
+        table.border_title = "top functions"
+        yield table
+        icicle = Icicle(id="icicle")
+        icicle.border_title = "icicle"
+        yield icicle
+        yield FilterBar(id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.loop.request_view(self._view)
+        self._refresh_header()
+        self._run_loop()
+        self.set_interval(1.0, self._tick)
+        self.query_one(TopTable).focus()
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def on_unmount(self) -> None:
+        self.loop.stop()
+
+    # -- the worker ---------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sampling")
+    def _run_loop(self) -> None:
+        worker = get_current_worker()
+        self.loop.run(
+            publish=lambda update: self.post_message(SnapshotReady(update)),
+            cancelled=lambda: worker.is_cancelled,
+        )
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "sampling" and event.state == WorkerState.ERROR:
+            self._add_errors((f"sampling loop failed: {event.worker.error}",))
+            if not self.loop.done.is_set():
+                return
+            self.set_timer(1.0, self._restart_loop)
+
+    def _restart_loop(self) -> None:
+        self.loop.done.clear()
+        self._run_loop()
+
+    @on(SnapshotReady)
+    def _snapshot_ready(self, message: SnapshotReady) -> None:
+        update = message.update
+        self._last_update = update
+        if update.errors:
+            self._add_errors(update.errors)
+        if update.batch_mode is not None:
+            self._mode = update.batch_mode
+            if self._pending_mode == update.batch_mode:
+                self._pending_mode = None
+        if update.finished and not self._finished:
+            self._finished = True
+            self.notify(
+                f"{self._finished_label.lower()}: everything stays browsable and saveable",
+                title="flametop",
+                markup=False,
+            )
+        snap = update.snapshot
+        if snap is not None and update.view == self._view:
+            self._show(snap)
+        self._refresh_header()
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def _show(self, snap: Snapshot) -> None:
+        self._shown = snap
+        self.snapshot_count += 1
+        if self._view.end_t is None and snap.total_samples and snap.last_t > self._newest_shown_t:
+            self._newest_shown_t = snap.last_t
+            self._latencies.append(max(0.0, self._clock() - snap.last_t))
+        table = self.query_one(TopTable)
+        table.show(snap)
+        self.query_one(Icicle).show(snap, highlight=table.selected_frame)
+        self.query_one(Rails).info = RailsInfo(snap.readings, tuple(self._latencies))
+        self._refresh_titles()
+
+    def _refresh_titles(self) -> None:
+        view = self._view
+        scope: list[str] = []
+        if view.thread:
+            scope.append(f"thread {clean(view.thread, 30)}")
+        if view.filter:
+            scope.append(f"filter {clean(view.filter, 30)}")
+        if view.zoom:
+            scope.append(f"in {clean(view.zoom[-1].function, 30)}")
+        if view.baseline:
+            scope.append("Δ vs baseline")
+        if view.by_line:
+            scope.append("by line")
+        table = self.query_one(TopTable)
+        table.border_title = " · ".join(["top functions", *scope])
+        snap = self._shown
+        if snap is not None:
+            table.border_subtitle = (
+                f"{snap.total_samples} samples · {len(snap.functions)} functions"
+            )
+
+    def _refresh_header(self) -> None:
+        update = self._last_update
+        health = update.health if update else None
+        if self._view.end_t is not None:
+            state = STATE_PAUSED
+        elif self._finished:
+            failed = health is not None and health.state == "failed"
+            state = STATE_FAILED if failed else self._finished_label
+        elif update is None or (
+            health is not None and health.state == "starting" and not update.all_samples
+        ):
+            state = STATE_STARTING
+        else:
+            state = STATE_LIVE
+        paused_for = None
+        if self._paused_at is not None:
+            paused_for = max(0.0, self._clock() - self._paused_at)
+        since = (update.all_samples if update else 0) - self._samples_at_pause
+        self.query_one(FlametopHeader).info = HeaderInfo(
+            target=self.target,
+            mode=self._mode,
+            pending_mode=self._pending_mode,
+            rate=health.rate if health else self._rate,
+            achieved_rate=health.achieved_rate if health else 0.0,
+            coverage=health.coverage if health and health.expected else None,
+            window_s=self._view.window_s,
+            state=state,
+            paused_for_s=paused_for,
+            samples_since_pause=max(0, since),
+            error=self._errors[-1] if self._errors else None,
+        )
+
+    def _tick(self) -> None:
+        if self._paused_at is not None:
+            self._refresh_header()
+
+    def _add_errors(self, errors: tuple[str, ...]) -> None:
+        for error in errors:
+            if self._errors and self._errors[-1] == error:
+                continue
+            self._errors.append(error)
+            self.notify(clean(error), title="sampler", severity="error", markup=False)
+        self._refresh_header()
+
+    # -- view changes -------------------------------------------------------------------
+
+    def _set_view(self, view: View) -> None:
+        self._view = view
+        self.loop.request_view(view)
+        self._refresh_titles()
+        self._refresh_header()
+
+    def action_pause(self) -> None:
+        if self._view.end_t is None:
+            end = self._shown.t_end if self._shown else self._clock()
+            self._paused_at = self._clock()
+            self._samples_at_pause = self._last_update.all_samples if self._last_update else 0
+            self._set_view(replace(self._view, end_t=end))
+        else:
+            self._paused_at = None
+            self._samples_at_pause = 0
+            self._set_view(replace(self._view, end_t=None))
+
+    def action_window(self) -> None:
+        current = self._view.window_s
+        index = WINDOWS.index(current) if current in WINDOWS else -1
+        window = WINDOWS[(index + 1) % len(WINDOWS)]
+        self._set_view(replace(self._view, window_s=window))
+        self.notify(f"window: {window_label(window)}", timeout=2)
+
+    def action_mode(self) -> None:
+        current = self._pending_mode or self._mode
+        index = MODES.index(current) if current in MODES else -1  # type: ignore[arg-type]
+        mode = MODES[(index + 1) % len(MODES)]
+        self._pending_mode = mode
+        self.loop.request_configure(mode=mode)
+        self._refresh_header()
+        self.notify(f"mode {mode}: applies from the next chunk", timeout=3)
+
+    def action_by_line(self) -> None:
+        self._set_view(replace(self._view, by_line=not self._view.by_line))
+
+    def action_reset(self) -> None:
+        self._paused_at = None
+        self._view = replace(self._view, end_t=None, baseline=None, zoom=())
+        self._newest_shown_t = float("-inf")
+        self.loop.request_reset(self._view)
+        self._refresh_titles()
+        self._refresh_header()
+        self.notify("reset: counting from now", timeout=2)
+
+    def action_baseline(self) -> None:
+        if self._view.baseline is not None:
+            self._set_view(replace(self._view, baseline=None))
+            self.notify("baseline cleared", timeout=2)
+        elif self._shown is not None:
+            span = (self._shown.t_start, self._shown.t_end)
+            self._set_view(replace(self._view, baseline=span))
+            self.notify("baseline set to the window shown; Δ%Total compares with it", timeout=3)
+
+    def action_sort(self, key: str) -> None:
+        self.query_one(TopTable).sort_by = key  # type: ignore[assignment]
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.value = self._view.filter or ""
+        bar.add_class("-open")
+        bar.focus()
+
+    @on(FilterBar.Changed)
+    def _filter_typed(self, event: FilterBar.Changed) -> None:
+        text = event.value or None
+        if text != self._view.filter:
+            self._set_view(replace(self._view, filter=text))
+
+    @on(FilterBar.Submitted)
+    def _filter_done(self, event: FilterBar.Submitted) -> None:
+        self._close_filter()
+
+    @on(FilterBar.Cleared)
+    def _filter_cleared(self, event: FilterBar.Cleared) -> None:
+        self._set_view(replace(self._view, filter=None))
+        self._close_filter()
+
+    def _close_filter(self) -> None:
+        self.query_one(FilterBar).remove_class("-open")
+        self.query_one(TopTable).focus()
+
+    def action_thread(self) -> None:
+        threads = self._shown.threads if self._shown else ()
+        self.push_screen(ThreadChooser(threads, self._view.thread), self._thread_chosen)
+
+    def _thread_chosen(self, choice: ThreadChoice | None) -> None:
+        if choice is not None:
+            self._set_view(replace(self._view, thread=choice.pattern))
+
+    def action_escape(self) -> None:
+        if self._view.zoom:
+            self.action_zoom_out()
+        elif self._view.filter:
+            self._set_view(replace(self._view, filter=None))
+
+    def action_zoom_out(self) -> None:
+        if self._view.zoom:
+            self._set_view(replace(self._view, zoom=self._view.zoom[:-1]))
+
+    @on(Icicle.ZoomIn)
+    def _zoom_in(self, event: Icicle.ZoomIn) -> None:
+        self._set_view(replace(self._view, zoom=tuple(event.path)))
+
+    @on(Icicle.ZoomOut)
+    def _zoom_out(self, event: Icicle.ZoomOut) -> None:
+        self.action_zoom_out()
+
+    @on(TopTable.FunctionHighlighted)
+    def _function_highlighted(self, event: TopTable.FunctionHighlighted) -> None:
+        if self._shown is not None:
+            self.query_one(Icicle).show(self._shown, highlight=event.frame)
+
+    @on(Icicle.FrameSelected)
+    def _frame_selected(self, event: Icicle.FrameSelected) -> None:
+        if event.frame is not None and self.query_one(Icicle).has_focus:
+            self.query_one(TopTable).select_frame(event.frame)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(help_rows()))
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+    # -- snapshot and autosave ----------------------------------------------------------
+
+    def action_snapshot(self) -> None:
+        screen_svg = self.export_screenshot(title=f"flametop · {clean(self.target, 60)}")
+        self._save(screen_svg, self._shown)
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def _save(self, screen_svg: str, snap: Snapshot | None) -> None:
+        base = base_name(self.save_dir, self._label())
+        result = save_snapshot(base, screen_svg, self._capture(), snap)
+        if result.written:
+            listing = "\n".join(str(p) for p in result.written)
+            self.notify(f"saved:\n{listing}", title="snapshot", timeout=8, markup=False)
+        for error in result.errors:
+            self.notify(clean(error), title="snapshot failed", severity="error", markup=False)
+
+    def _capture(self) -> Profile:
+        duration = 0.0
+        if self._last_update and self._shown:
+            duration = max(0.0, self._shown.last_t - self._shown.first_t)
+        metadata = replace(self.metadata, mode=self._mode, duration_s=duration)
+        return self.loop.capture(metadata)
+
+    def _label(self) -> str:
+        return f"pid{self.metadata.pid}" if self.metadata.pid else "session"
+
+    def _on_signal(self, signum: int) -> None:
+        # SIGHUP (SSH dropped) or SIGTERM: keep what was sampled, then leave cleanly.
+        self.exit_signal = signum
+        result = autosave(self.save_dir, self._label(), self._capture())
+        self.autosaved = result.written
+        self.exit(128 + signum)

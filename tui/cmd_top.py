@@ -1,0 +1,156 @@
+"""`flametop top` and `flametop demo`: start or find the target, start py-spy, run the
+live screen, and always leave the terminal and the target as they should be."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from samplers import __version__
+from samplers.errors import FlametopError, TargetNotFoundError
+from samplers.model import Metadata
+
+STOP_GRACE_S = 3.0
+
+
+def _cmdline_of(pid: int) -> tuple[str, ...]:
+    try:
+        return tuple(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return ()
+
+
+def _start_target(cmd: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start `cmd` with its output in a log file (it must not draw over the screen)."""
+    fd, log_name = tempfile.mkstemp(prefix="flametop-target-", suffix=".log")
+    try:
+        proc = subprocess.Popen(  # noqa: S603 - the user's own command, as an argument list
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=fd,
+            stderr=fd,
+            start_new_session=True,  # our Ctrl-C / SIGHUP handling decides its fate
+        )
+    except OSError as exc:
+        os.close(fd)
+        raise TargetNotFoundError(
+            f"cannot start {shlex.join(cmd)}: {exc.strerror or exc}; check the command and PATH"
+        ) from None
+    os.close(fd)
+    return proc, Path(log_name)
+
+
+def _stop_target(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except OSError:
+        proc.terminate()
+    try:
+        proc.wait(STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            proc.kill()
+        proc.wait(STOP_GRACE_S)
+
+
+def _metadata(pid: int, cmdline: tuple[str, ...], args: argparse.Namespace) -> Metadata:
+    return Metadata(
+        flametop_version=__version__,
+        sampler="py-spy",
+        rate=float(args.rate),
+        mode=str(args.mode),
+        start_time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        host=platform.node(),
+        pid=pid,
+        cmdline=cmdline,
+        python_version=platform.python_version(),
+    )
+
+
+def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = None) -> int:
+    from samplers.pyspy import PySpySampler
+    from samplers.system import SystemMonitor, find_python_process, process_alive
+    from tui.app import FlametopApp
+
+    started: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+    if cmd:
+        started, log = _start_target(cmd)
+        pid = find_python_process(started.pid)
+    else:
+        pid = int(args.pid)
+        if not process_alive(pid):
+            raise TargetNotFoundError(
+                f"no process with pid {pid}: check the pid with `ps` (it may have exited)"
+            )
+    try:
+        cmdline = _cmdline_of(pid) or tuple(cmd or ())
+        sampler = PySpySampler(
+            pid,
+            mode=args.mode,
+            rate=args.rate,
+            threads=args.threads,
+            native=args.native,
+            subprocesses=args.subprocesses,
+            nonblocking=args.nonblocking,
+        )
+        sampler.start()  # fails here, before the screen, with a one-line reason
+        shown = label or shlex.join(cmdline)
+        app = FlametopApp(
+            sampler,
+            target=f"pid {pid} {shown}",
+            metadata=_metadata(pid, cmdline, args),
+            save_dir=args.save_dir,
+            monitor=SystemMonitor(pid, exclude_from_self=started.pid if started else None),
+            rate=float(args.rate),
+            mode=str(args.mode),
+            sampler_started=True,
+            handle_signals=True,
+        )
+        try:
+            code = app.run()
+        finally:
+            app.loop.stop()
+            if not app.loop.done.wait(10.0):
+                sampler.stop()
+    finally:
+        if started is not None:
+            _stop_target(started)
+    for path in app.autosaved:
+        print(f"flametop: autosaved {path}", file=sys.stderr)
+    if log is not None and log.exists():
+        if log.stat().st_size:
+            print(f"flametop: the target's output is in {log}", file=sys.stderr)
+        else:
+            log.unlink()
+    return 0 if code is None else int(code)
+
+
+def run_top(args: argparse.Namespace) -> int:
+    try:
+        return _run(args, list(args.cmd) if args.cmd else None)
+    except FlametopError:
+        raise
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Profile the built-in demo workload (tui/demo_workload.py) live."""
+    cmd = [sys.executable, "-m", "tui.demo_workload"]
+    args.pid = None
+    return _run(args, cmd, label="flametop demo workload")

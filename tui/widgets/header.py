@@ -1,0 +1,104 @@
+"""The one-line header: target, mode, rates, coverage, window and LIVE / PAUSED / EXITED."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from tui.safe_text import clean
+
+STATE_LIVE = "LIVE"
+STATE_PAUSED = "PAUSED"
+STATE_EXITED = "TARGET EXITED"
+STATE_STARTING = "STARTING"
+STATE_FAILED = "SAMPLER FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderInfo:
+    """Everything the header shows; the app builds a new one whenever something changes."""
+
+    target: str = ""
+    mode: str = "cpu"
+    pending_mode: str | None = None  # asked for, applies from the next chunk
+    rate: float = 0.0
+    achieved_rate: float = 0.0
+    coverage: float | None = None
+    window_s: float | None = 30.0
+    state: str = STATE_STARTING
+    paused_for_s: float | None = None
+    samples_since_pause: int = 0
+    error: str | None = None
+
+
+def window_label(window_s: float | None) -> str:
+    if window_s is None:
+        return "everything"
+    if window_s >= 60:
+        return f"{window_s / 60:g} min"
+    return f"{window_s:g} s"
+
+
+class FlametopHeader(Widget):
+    COMPONENT_CLASSES = {
+        "header--title",
+        "header--live",
+        "header--paused",
+        "header--exited",
+        "header--error",
+    }
+
+    info: reactive[HeaderInfo] = reactive(HeaderInfo, layout=True)
+
+    def render(self) -> Text:
+        info = self.info
+        width = max(1, self.size.width)
+        badge = self._badge(info)
+        left = self._summary(info)
+        room = max(0, width - badge.cell_len - 1)
+        left.truncate(room, overflow="ellipsis")
+        line = Text.assemble(left, " " * max(1, width - left.cell_len - badge.cell_len), badge)
+        line.truncate(width)
+        if info.error:
+            err = Text(
+                "⚠ " + clean(info.error), style=self.get_component_rich_style("header--error")
+            )
+            err.truncate(width, overflow="ellipsis")
+            return Text("\n").join([line, err])
+        return line
+
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        return 2 if self.info.error else 1
+
+    def _summary(self, info: HeaderInfo) -> Text:
+        title_style = self.get_component_rich_style("header--title")
+        text = Text("flametop", style=title_style, no_wrap=True)
+        mode = info.mode if not info.pending_mode else f"{info.mode}→{info.pending_mode}"
+        parts = [clean(info.target, 80), mode]
+        if info.rate:
+            parts.append(f"{info.achieved_rate:.0f}/{info.rate:g} Hz")
+        if info.coverage is not None:
+            parts.append(f"{info.coverage * 100:.0f}% coverage")
+        parts.append(f"window {window_label(info.window_s)}")
+        for part in parts:
+            if part:
+                text.append(" · ")
+                text.append(part)
+        return text
+
+    def _badge(self, info: HeaderInfo) -> Text:
+        if info.state == STATE_PAUSED:
+            style = self.get_component_rich_style("header--paused")
+            label = STATE_PAUSED
+            if info.paused_for_s is not None:
+                label += f" {info.paused_for_s:.0f}s · +{info.samples_since_pause} samples"
+        elif info.state in (STATE_EXITED, STATE_FAILED):
+            style = self.get_component_rich_style("header--exited")
+            label = info.state
+        else:
+            style = self.get_component_rich_style("header--live")
+            label = info.state
+        return Text(f" {label} ", style=style, no_wrap=True)

@@ -1,0 +1,99 @@
+"""Rails: sparklines with current values for the target's CPU, memory, threads, I/O and
+context switches, the profiler's own CPU, and the latency from sample to screen."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from samplers.model import SystemReading
+from tui.sparkline import human_bytes, percentile, sparkline
+
+
+@dataclass(frozen=True, slots=True)
+class RailsInfo:
+    readings: tuple[SystemReading, ...] = ()  # newest last
+    latencies_s: tuple[float, ...] = ()  # age of the newest sample when shown, newest last
+
+
+@dataclass(frozen=True, slots=True)
+class _Rail:
+    label: str
+    values: tuple[float | None, ...]
+    value_text: str
+    high: float | None = None  # fixed top of the scale; None: the largest value shown
+
+
+def _latest(values: Sequence[float | None]) -> float | None:
+    for v in reversed(values):
+        if v is not None:
+            return v
+    return None
+
+
+def _fmt(value: float | None, fmt: Callable[[float], str]) -> str:
+    return "–" if value is None else fmt(value)
+
+
+def build_rails(info: RailsInfo) -> list[_Rail]:
+    rs = info.readings
+    cpu = tuple(r.cpu_percent for r in rs)
+    rss = tuple(None if r.rss_bytes is None else float(r.rss_bytes) for r in rs)
+    threads = tuple(None if r.threads is None else float(r.threads) for r in rs)
+    io = tuple(r.io_bytes_per_s for r in rs)
+    ctx = tuple(r.ctx_switches_per_s for r in rs)
+    own = tuple(r.self_cpu_percent for r in rs)
+    lat = info.latencies_s
+    if lat:
+        lat_text = f"{percentile(lat, 50) * 1000:.0f}/{percentile(lat, 95) * 1000:.0f}ms"
+    else:
+        lat_text = "–"
+    cpu_high = max(100.0, max((v for v in cpu if v is not None), default=100.0))
+    return [
+        _Rail("CPU", cpu, _fmt(_latest(cpu), lambda v: f"{v:.0f}%"), cpu_high),
+        _Rail("RSS", rss, _fmt(_latest(rss), human_bytes)),
+        _Rail("thr", threads, _fmt(_latest(threads), lambda v: f"{v:.0f}")),
+        _Rail("I/O", io, _fmt(_latest(io), lambda v: human_bytes(v) + "/s")),
+        _Rail("ctx", ctx, _fmt(_latest(ctx), lambda v: f"{v:.0f}/s")),
+        _Rail("self", own, _fmt(_latest(own), lambda v: f"{v:.1f}%"), 100.0),
+        _Rail("lag p50/95", tuple(lat), lat_text),
+    ]
+
+
+class Rails(Widget):
+    COMPONENT_CLASSES = {"rails--label", "rails--spark", "rails--value"}
+
+    info: reactive[RailsInfo] = reactive(RailsInfo)
+
+    def render(self) -> Text:
+        rails = build_rails(self.info)
+        width = max(1, self.size.width)
+        lines = max(1, self.size.height)
+        per_line = max(1, math.ceil(len(rails) / lines))
+        cell = max(12, width // per_line)
+        label_style = self.get_component_rich_style("rails--label")
+        spark_style = self.get_component_rich_style("rails--spark")
+        value_style = self.get_component_rich_style("rails--value")
+        out: list[Text] = []
+        for start in range(0, len(rails), per_line):
+            row = Text(no_wrap=True)
+            for rail in rails[start : start + per_line]:
+                spark_w = max(3, cell - len(rail.label) - len(rail.value_text) - 3)
+                piece = Text.assemble(
+                    (rail.label, label_style),
+                    " ",
+                    (sparkline(rail.values, spark_w, low=0.0, high=rail.high), spark_style),
+                    " ",
+                    (rail.value_text, value_style),
+                )
+                piece.truncate(cell - 1)
+                piece.pad_right(cell - piece.cell_len)
+                row.append_text(piece)
+            row.truncate(width)
+            out.append(row)
+        return Text("\n").join(out)

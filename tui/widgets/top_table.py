@@ -1,0 +1,232 @@
+"""The top-functions table: one row per function of the snapshot, updated row by row by
+key so the cursor and the scroll position survive every refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+from textual.events import Resize
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable
+
+from samplers.model import Frame
+from samplers.snapshot import FunctionStat, Snapshot
+from tui.safe_text import clean
+from tui.sparkline import human_seconds, sparkline
+
+SortKey = Literal["own", "total", "own_s", "total_s"]
+SORT_KEYS: tuple[SortKey, ...] = ("own", "total", "own_s", "total_s")
+MAX_ROWS = 200
+
+_SORT_VALUE: dict[SortKey, Callable[[FunctionStat], float]] = {
+    "own": lambda f: f.own,
+    "total": lambda f: f.total,
+    "own_s": lambda f: f.own_seconds,
+    "total_s": lambda f: f.total_seconds,
+}
+# column key, label, width (the function column takes what is left)
+_NUMERIC = (("own", "%Own", 6), ("total", "%Total", 6), ("own_s", "OwnTime", 7))
+_TOTAL_S = ("total_s", "TotalTime", 9)
+_DELTA = ("delta", "Δ%Total", 7)
+
+
+def row_key_of(frame: Frame) -> str:
+    return repr((frame.function, frame.file, frame.line))
+
+
+class TopTable(DataTable[Text]):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+    sort_by: reactive[SortKey] = reactive[SortKey]("own", init=False)
+
+    class FunctionHighlighted(Message):
+        """The cursor moved to a function's row (None: the table is empty)."""
+
+        def __init__(self, frame: Frame | None) -> None:
+            super().__init__()
+            self.frame = frame
+
+    class SortChanged(Message):
+        def __init__(self, sort_by: SortKey) -> None:
+            super().__init__()
+            self.sort_by = sort_by
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        self._snapshot: Snapshot | None = None
+        self._frames: dict[str, Frame] = {}
+        self._plain: dict[str, tuple[str, ...]] = {}
+        self._with_delta = False
+        self._layout_key: tuple[object, ...] = ()
+        self._pending_select: Frame | None = None
+
+    def on_mount(self) -> None:
+        self._rebuild_columns()
+
+    @on(Resize)
+    def _resized(self, event: Resize) -> None:
+        self._refresh_rows(force_columns=True)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        frame = self._frames.get(str(event.row_key.value))
+        self.post_message(self.FunctionHighlighted(frame))
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key in SORT_KEYS:
+            self.sort_by = key  # type: ignore[assignment]
+            self.post_message(self.SortChanged(self.sort_by))
+
+    def watch_sort_by(self) -> None:
+        self._refresh_rows(force_columns=True)
+
+    # -- public -------------------------------------------------------------------------
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Render `snapshot`; rows are matched by function so the cursor stays put."""
+        self._snapshot = snapshot
+        self._refresh_rows()
+
+    @property
+    def selected_frame(self) -> Frame | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return self._frames.get(str(row_key.value))
+
+    def select_frame(self, frame: Frame) -> bool:
+        """Move the cursor to `frame`'s row; False when it is not in the table."""
+        key = row_key_of(frame)
+        if key not in self._frames:
+            return False
+        self.move_cursor(row=self.get_row_index(key))
+        return True
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _columns(self) -> list[tuple[str, str, int]]:
+        width = self.size.width or 80
+        cols: list[tuple[str, str, int]] = list(_NUMERIC)
+        if width >= 70:
+            cols.append(_TOTAL_S)
+        if self._with_delta:
+            cols.append(_DELTA)
+        history_w = 12 if width >= 110 else 8
+        fixed = sum(w + 2 for _, _, w in cols) + history_w + 2 + 2  # cell padding, scrollbar
+        func_w = max(16, width - fixed - 2)
+        cols.append(("function", "Function (file:line)", func_w))
+        cols.append(("history", "history", history_w))
+        return cols
+
+    def _rebuild_columns(self) -> None:
+        selected = self.selected_frame
+        self.clear(columns=True)
+        self._frames.clear()
+        self._plain.clear()
+        for key, label, width in self._columns():
+            text = Text(label, justify="left" if key in ("function", "history") else "right")
+            if key == self.sort_by:
+                text.append(" ▼")
+            self.add_column(text, width=width, key=key)
+        self._layout_key = self._current_layout_key()
+        if selected is not None:
+            self._pending_select = selected
+
+    def _current_layout_key(self) -> tuple[object, ...]:
+        return (self.size.width, self.sort_by, self._with_delta)
+
+    def _refresh_rows(self, force_columns: bool = False) -> None:
+        snap = self._snapshot
+        with_delta = snap is not None and snap.view.baseline is not None
+        selected = self.selected_frame
+        if with_delta != self._with_delta:
+            self._with_delta = with_delta
+            force_columns = True
+        if force_columns and self._current_layout_key() != self._layout_key:
+            self._rebuild_columns()
+        if snap is None:
+            return
+        stats = sorted(snap.functions, key=_SORT_VALUE[self.sort_by], reverse=True)[:MAX_ROWS]
+        columns = [str(c.key.value) for c in self.ordered_columns]
+        func_w = self.columns[next(k for k in self.columns if k.value == "function")].width
+        wanted: dict[str, tuple[Frame, tuple[str, ...]]] = {}
+        for stat in stats:
+            key = row_key_of(stat.key)
+            wanted[key] = (stat.key, self._cells(stat, snap, columns, func_w))
+        for key in [k for k in self._frames if k not in wanted]:
+            self.remove_row(key)
+            del self._frames[key]
+            self._plain.pop(key, None)
+        for key, (frame, plain) in wanted.items():
+            if key not in self._frames:
+                self._frames[key] = frame
+                self._plain[key] = plain
+                self.add_row(
+                    *(self._styled(c, v) for c, v in zip(columns, plain, strict=True)), key=key
+                )
+                continue
+            old = self._plain[key]
+            if old == plain:
+                continue
+            self._plain[key] = plain
+            for col, before, after in zip(columns, old, plain, strict=True):
+                if before != after:
+                    self.update_cell(key, col, self._styled(col, after))
+        rank = {key: i for i, key in enumerate(wanted)}
+        current = [str(r.key.value) for r in self.ordered_rows]
+        if current != list(wanted):
+            self._sort_by_rank(rank)
+        target = self._pending_select or selected
+        self._pending_select = None
+        if target is not None:
+            key = row_key_of(target)
+            if key in rank and self.cursor_row != rank[key]:
+                self.move_cursor(row=rank[key], animate=False)
+
+    def _sort_by_rank(self, rank: dict[str, int]) -> None:
+        # DataTable.sort hands the key function cell values, not row keys: sort on the
+        # function cell and look the row up by the identity of the cell object.
+        by_id = {id(self.get_cell(key, "function")): r for key, r in rank.items()}
+        self.sort("function", key=lambda cell: by_id.get(id(cell), len(by_id)))
+
+    def _cells(
+        self, stat: FunctionStat, snap: Snapshot, columns: list[str], func_w: int
+    ) -> tuple[str, ...]:
+        total = max(1, snap.total_samples)
+        values: dict[str, str] = {
+            "own": f"{stat.own * 100 / total:5.1f}",
+            "total": f"{min(100.0, stat.total * 100 / total):5.1f}",
+            "own_s": human_seconds(stat.own_seconds),
+            "total_s": human_seconds(stat.total_seconds),
+            "delta": "" if stat.delta_total is None else f"{stat.delta_total:+.1f}",
+            "function": clean(stat.key.label(with_line=snap.view.by_line or bool(stat.key.line))),
+            "history": sparkline(stat.history, self._history_width(), low=0.0, high=None),
+        }
+        return tuple(values[c] for c in columns)
+
+    def _history_width(self) -> int:
+        for c in self.columns.values():
+            if c.key.value == "history":
+                return c.width
+        return 8
+
+    @staticmethod
+    def _styled(column: str, value: str) -> Text:
+        if column in ("function", "history"):
+            return Text(value, no_wrap=True, overflow="ellipsis")
+        style = ""
+        if column == "delta" and value:
+            style = "bold" if value.startswith("+") else "italic"
+        return Text(value, justify="right", style=style, no_wrap=True)

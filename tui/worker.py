@@ -1,0 +1,272 @@
+"""The sampling loop: owns the sampler and the StackTree on one worker thread.
+
+The UI never touches either. It sends requests (the view to show, a mode change, a
+reset) through small lock-protected fields, and receives `LoopUpdate`s — frozen values
+carrying an immutable Snapshot — through a publish callback (the app posts them as
+messages). Every error is caught and published: the loop never dies of a sampler fault.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from samplers.model import Health, Metadata, Profile, SampleBatch, Sampler, SystemReading
+from samplers.snapshot import Snapshot, View
+
+MAX_KEPT_BATCHES = 20_000  # about 5.5 hours of 1 s chunks
+MAX_KEPT_READINGS = 20_000
+ERROR_BACKOFF_S = 1.0
+MAX_DRAIN = 200  # batches folded in before the next snapshot at most
+
+
+class Tree(Protocol):
+    """What the loop needs of samplers.tree.StackTree."""
+
+    def add(self, batch: SampleBatch) -> None: ...
+    def snapshot(self, view: View) -> Snapshot: ...
+    def reset(self) -> None: ...
+    def set_health(self, health: Health) -> None: ...
+    def add_reading(self, reading: SystemReading) -> None: ...
+
+
+class Monitor(Protocol):
+    def read(self) -> SystemReading: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LoopUpdate:
+    """What the loop tells the UI. `snapshot` is None for status-only updates."""
+
+    view: View  # the view the snapshot was built for
+    snapshot: Snapshot | None
+    health: Health
+    all_samples: int  # samples received since start (never reset)
+    batch_mode: str | None  # mode of the newest batch
+    finished: bool  # no more batches will come
+    errors: tuple[str, ...] = ()  # new errors since the last update
+
+
+class SamplingLoop:
+    def __init__(
+        self,
+        sampler: Sampler,
+        tree: Tree,
+        *,
+        monitor: Monitor | None = None,
+        snapshot_interval: float = 0.25,
+        reading_interval: float = 1.0,
+        poll_timeout: float = 0.1,
+        max_batches: int = MAX_KEPT_BATCHES,
+        started: bool = False,
+    ) -> None:
+        self.sampler = sampler
+        self._tree = tree
+        self._monitor = monitor
+        self._snapshot_interval = snapshot_interval
+        self._reading_interval = reading_interval
+        self._poll_timeout = poll_timeout
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.done = threading.Event()  # set when run() has returned and the sampler stopped
+        # requests from the UI (under _lock)
+        self._view = View()
+        self._view_version = 0
+        self._configure: dict[str, object] = {}
+        self._reset = False
+        # what was received (under _lock) for captures
+        self._batches: deque[SampleBatch] = deque(maxlen=max_batches)
+        self._readings: deque[SystemReading] = deque(maxlen=MAX_KEPT_READINGS)
+        self._dropped_batches = 0
+        self._health = Health()
+        self._started = started  # True: the caller already ran sampler.start()
+
+    # -- requests from the UI thread --------------------------------------------------
+
+    def request_view(self, view: View) -> None:
+        with self._lock:
+            self._view = view
+            self._view_version += 1
+        self._wake.set()
+
+    def request_configure(self, **options: object) -> None:
+        with self._lock:
+            self._configure.update(options)
+        self._wake.set()
+
+    def request_reset(self, view: View) -> None:
+        with self._lock:
+            self._reset = True
+            self._view = view
+            self._view_version += 1
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def capture(self, metadata: Metadata) -> Profile:
+        """Everything received so far (bounded: the oldest batches go first)."""
+        with self._lock:
+            batches = tuple(self._batches)
+            readings = tuple(self._readings)
+            health = self._health
+            dropped = self._dropped_batches
+        if dropped:
+            extra = (*metadata.extra, ("dropped_oldest_batches", str(dropped)))
+            metadata = _with_extra(metadata, extra)
+        return Profile(metadata=metadata, batches=batches, readings=readings, health=health)
+
+    # -- the loop (worker thread) -------------------------------------------------------
+
+    def run(self, publish: Callable[[LoopUpdate], None], cancelled: Callable[[], bool]) -> None:
+        try:
+            self._run(publish, lambda: cancelled() or self._stop.is_set())
+        finally:
+            try:
+                if self._started:
+                    self.sampler.stop()
+            except Exception:  # noqa: BLE001 - stopping must not raise into the UI
+                pass
+            self.done.set()
+
+    def _run(self, publish: Callable[[LoopUpdate], None], cancelled: Callable[[], bool]) -> None:
+        errors: list[str] = []
+        if not self._started:
+            try:
+                self.sampler.start()
+                self._started = True
+            except Exception as exc:  # noqa: BLE001
+                errors.append(_describe(exc))
+        built_version = -1
+        last_build = 0.0
+        last_status = 0.0
+        last_reading = float("-inf")
+        all_samples = 0
+        batch_mode: str | None = None
+        dirty = False
+        finished_told = False
+        while not cancelled():
+            with self._lock:
+                view, version = self._view, self._view_version
+                configure, self._configure = self._configure, {}
+                reset, self._reset = self._reset, False
+            if configure:
+                try:
+                    self.sampler.configure(**configure)
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(_describe(exc))
+            if reset:
+                self._tree.reset()
+                dirty = True
+            finished = self._finished()
+            if self._started and not finished:
+                # Drain what is waiting (a burst after a slow snapshot) before building.
+                for batch in self._poll_batches(errors):
+                    self._tree.add(batch)
+                    all_samples += batch.count
+                    batch_mode = batch.mode
+                    dirty = True
+                    with self._lock:
+                        if len(self._batches) == self._batches.maxlen:
+                            self._dropped_batches += 1
+                        self._batches.append(batch)
+            else:
+                self._wake.wait(self._poll_timeout)
+                self._wake.clear()
+            now = time.monotonic()
+            if self._monitor is not None and now - last_reading >= self._reading_interval:
+                last_reading = now
+                try:
+                    reading = self._monitor.read()
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(_describe(exc))
+                else:
+                    self._tree.add_reading(reading)
+                    with self._lock:
+                        self._readings.append(reading)
+                    dirty = True
+            health = self._read_health()
+            errors.extend(e for e in health.errors[-3:] if e not in self._health.errors)
+            with self._lock:
+                self._health = health
+            self._tree.set_health(health)
+            live = view.end_t is None
+            due = now - last_build >= self._snapshot_interval
+            finished = self._finished()
+            snapshot: Snapshot | None = None
+            if (
+                version != built_version
+                or (live and dirty and due)
+                or (finished and not finished_told)
+            ):
+                try:
+                    snapshot = self._tree.snapshot(view)
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(_describe(exc))
+                built_version, last_build, dirty = version, now, False
+            if (
+                snapshot is not None
+                or errors
+                or (finished and not finished_told)
+                or now - last_status >= 0.5
+            ):
+                last_status = now
+                finished_told = finished_told or finished
+                publish(
+                    LoopUpdate(
+                        view=view,
+                        snapshot=snapshot,
+                        health=health,
+                        all_samples=all_samples,
+                        batch_mode=batch_mode,
+                        finished=finished,
+                        errors=tuple(errors),
+                    )
+                )
+                errors = []
+
+    def _poll_batches(self, errors: list[str]) -> list[SampleBatch]:
+        got: list[SampleBatch] = []
+        timeout = self._poll_timeout
+        while len(got) < MAX_DRAIN:
+            try:
+                batch = self.sampler.poll(timeout)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(_describe(exc))
+                self._wake.wait(ERROR_BACKOFF_S)
+                self._wake.clear()
+                break
+            if batch is None:
+                break
+            got.append(batch)
+            timeout = 0.0
+        return got
+
+    def _finished(self) -> bool:
+        try:
+            return bool(self.sampler.finished)
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _read_health(self) -> Health:
+        try:
+            return self.sampler.health
+        except Exception as exc:  # noqa: BLE001
+            return Health(errors=(_describe(exc),), state="failed")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _with_extra(metadata: Metadata, extra: tuple[tuple[str, str], ...]) -> Metadata:
+    from dataclasses import replace
+
+    return replace(metadata, extra=extra)
