@@ -162,11 +162,27 @@ def test_truncation_counts_terminal_cells_not_characters() -> None:
 
 
 def test_printable_removes_escapes_controls_and_bidi_marks() -> None:
-    assert printable("\x1b[31mevil") == "[31mevil"
+    assert printable("\x1b[31mevil\x1b]0;title\x07") == "evil"
     assert printable("a\nb\tc") == "a b c"
     assert printable("abc\u202edcba\u200f") == "abcdcba"
-    assert printable("\x9b31m\x07ok") == "31mok"
+    assert printable("\x9b31m\x07ok") == "?ok"
     assert printable("[bold red]x[/]") == "[bold red]x[/]"  # markup stays literal text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    function=st.text(),
+    file=st.text(),
+    line=st.integers(min_value=0, max_value=10**6),
+    cells=st.integers(min_value=0, max_value=60),
+    delta=st.none() | st.floats(min_value=-100, max_value=100),
+)
+def test_any_name_gives_a_safe_label_that_fits(
+    function: str, file: str, line: int, cells: int, delta: float | None
+) -> None:
+    label = cell_label(Frame(function, file, line), cells, delta)
+    assert cell_len(label) <= cells
+    assert all(unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in label)
 
 
 def test_find_node_follows_a_path_and_misses_unknown_ones() -> None:
@@ -405,7 +421,7 @@ def test_hostile_names_are_shown_literally_and_no_control_reaches_the_screen() -
         await pilot.press("down", "right")  # status line names the escape frame
         await pilot.pause()
         text = "\n".join(lines(icicle))
-        assert "[bold red]x[/]" in text and "[31mevil" in text
+        assert "[bold red]x[/]" in text and "evil" in text and "[31m" not in text
         for y in range(icicle.size.height):
             for segment in icicle.render_line(y):
                 assert segment.text.isprintable(), repr(segment.text)

@@ -7,7 +7,6 @@ the Icicle widget only paints, so the geometry is unit-tested without an App.
 from __future__ import annotations
 
 import posixpath
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -15,14 +14,10 @@ from rich.cells import cell_len
 
 from samplers.model import Frame
 from samplers.snapshot import CallNode
+from tui.safe_text import clean
 
 ELLIPSIS = "…"
 ROOT_LABEL = "all"
-
-# Unicode categories never shown: controls (ESC, CSI as U+009B, ...), format characters
-# (bidi overrides, zero-width marks) and line/paragraph separators.
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
-_WHITESPACE_CONTROLS = frozenset("\t\n\r\v\f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,23 +48,9 @@ class IcicleCell:
 
 
 def printable(text: str) -> str:
-    """`text` with control and format characters removed (whitespace ones become spaces).
-
-    Names come from the profiled process and may carry escape sequences or bidi tricks;
-    what remains is shown literally, never parsed as markup.
-    """
-    if text.isprintable():
-        return text
-    out: list[str] = []
-    for ch in text:
-        category = unicodedata.category(ch)
-        if ch in _WHITESPACE_CONTROLS:
-            out.append(" ")
-        elif category == "Cs":  # lone surrogate from a surrogateescape decode
-            out.append("\ufffd")
-        elif category not in _DROPPED_CATEGORIES:
-            out.append(ch)
-    return "".join(out)
+    """`text` as the whole TUI shows names from the target (`tui.safe_text.clean`): escape
+    sequences removed, controls made visible, bidi and other format characters dropped."""
+    return clean(text)
 
 
 def truncate(text: str, cells: int) -> str:
