@@ -1,0 +1,426 @@
+"""PySpySampler: live sampling by running `py-spy record --format raw` in back-to-back
+chunks.
+
+py-spy writes its output only when a run ends, so live sampling is chunked. A run ends
+cleanly on SIGINT and still writes. To keep the gap between chunks small, the next run is
+started a little before the current one is interrupted: py-spy spends tens of
+milliseconds attaching before its first sample, and that start-up latency (measured on
+every run) is the lead. Batches meet at the instant the old run is interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import cast
+
+from samplers.errors import FlametopError, SamplerFailedError, TargetNotFoundError
+from samplers.model import MODES, Health, Mode, Sample, SampleBatch, SamplerState
+from samplers.pyspy_raw import classify_failure, find_pyspy, parse_raw, parse_run_summary
+from samplers.system import process_alive
+
+CHUNK_SECONDS = 1.0
+HANG_SECONDS = 3.0  # a run that has not ended this long after SIGINT is killed
+START_CHECK_SECONDS = 0.7  # py-spy reports a bad pid or no permission within ~0.4 s
+BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # after consecutive failures; then give up
+MAX_ERRORS_KEPT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class PySpyOptions:
+    mode: Mode = "cpu"
+    rate: float = 100.0
+    threads: bool = False
+    native: bool = False
+    subprocesses: bool = False
+    nonblocking: bool = False
+
+    def args(self) -> list[str]:
+        out = ["--rate", str(max(1, round(self.rate)))]
+        out += {"cpu": [], "wall": ["--idle"], "gil": ["--gil"]}[self.mode]
+        # --threads is always on: the thread root names Sample.thread; the frame is kept
+        # in the stack only when the user asked for it.
+        out.append("--threads")
+        if self.native:
+            out.append("--native")
+        if self.subprocesses:
+            out.append("--subprocesses")
+        if self.nonblocking:
+            out.append("--nonblocking")
+        return out
+
+
+def estimate_ticks(samples: tuple[Sample, ...], mode: Mode) -> int:
+    """How many sampling ticks a run took. py-spy counts traces, not ticks: with
+    --threads each thread sampled in a tick adds one, so the busiest thread's count is the
+    tick count (exact in wall mode, the on-CPU ticks in cpu mode); in gil mode one thread
+    holds the GIL per tick, so the counts add up."""
+    if mode == "gil":
+        return sum(s.count for s in samples)
+    per_thread: dict[tuple[str, str], int] = {}
+    for s in samples:
+        proc = s.stack[0].function if s.stack and s.stack[0].function.startswith("process ") else ""
+        key = (proc, s.thread)
+        per_thread[key] = per_thread.get(key, 0) + s.count
+    return max(per_thread.values(), default=0)
+
+
+class _Run:
+    """One `py-spy record` process: a chunk. A waiter thread reaps it with wait4 so its
+    exact CPU time is known (the profiler publishes its own cost)."""
+
+    def __init__(self, exe: str, pid: int, opts: PySpyOptions, workdir: Path, n: int) -> None:
+        self.opts = opts
+        self.out = workdir / f"chunk-{n}.txt"
+        self._stdout_path = workdir / f"chunk-{n}.stdout"
+        self._stderr_path = workdir / f"chunk-{n}.stderr"
+        argv = [exe, "record", "--pid", str(pid), "--format", "raw", "-o", str(self.out)]
+        argv += opts.args()
+        self.spawned = time.time()
+        self.stop_sent: float | None = None
+        self.ended: float | None = None
+        self.returncode: int | None = None
+        self.cpu_seconds = 0.0
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        with open(self._stdout_path, "wb") as so, open(self._stderr_path, "wb") as se:
+            # Own session: a terminal's Ctrl-C must not end runs behind our back.
+            self.proc = subprocess.Popen(  # noqa: S603 - argument list, no shell
+                argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se, start_new_session=True
+            )
+        threading.Thread(target=self._reap, name="flametop-pyspy-reap", daemon=True).start()
+
+    def _reap(self) -> None:
+        try:
+            _, status, usage = os.wait4(self.proc.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+            cpu = usage.ru_utime + usage.ru_stime
+        except ChildProcessError:
+            code, cpu = -1, 0.0
+        with self._lock:
+            self.returncode = code
+            self.proc.returncode = code  # so Popen never waits on a reaped pid
+            self.cpu_seconds = cpu
+            self.ended = time.time()
+        self.done.set()
+
+    def _signal(self, sig: int) -> None:
+        with self._lock:  # never signal a pid that was reaped (and may be reused)
+            if self.returncode is None:
+                try:
+                    os.kill(self.proc.pid, sig)
+                except ProcessLookupError:
+                    pass
+
+    def interrupt(self) -> float:
+        self.stop_sent = time.time()
+        self._signal(signal.SIGINT)
+        return self.stop_sent
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def text(self) -> tuple[str, str, str]:
+        """(raw output, stdout, stderr); empty strings for what was not written."""
+        parts = []
+        for path in (self.out, self._stdout_path, self._stderr_path):
+            try:
+                parts.append(path.read_text(encoding="utf-8", errors="replace"))
+                path.unlink()
+            except OSError:
+                parts.append("")
+        return parts[0], parts[1], parts[2]
+
+
+class PySpySampler:
+    """The Sampler protocol over py-spy. One thread owns the object; a background thread
+    runs the chunks and hands finished SampleBatch objects over a queue."""
+
+    def __init__(
+        self, pid: int, *, chunk_seconds: float = CHUNK_SECONDS, **options: object
+    ) -> None:
+        self.pid = pid
+        self.chunk_seconds = chunk_seconds
+        self._opts = PySpyOptions()
+        self._pending = self._opts
+        self.configure(**options)
+        self._opts = self._pending
+        self._exe = ""
+        self._queue: queue.Queue[SampleBatch] = queue.Queue()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        self._first: _Run | None = None
+        self._runs = 0
+        # health counters, guarded by _lock
+        self._ticks = 0
+        self._expected = 0.0
+        self._t0: float | None = None
+        self._t_last = 0.0
+        self._gap_total = 0.0
+        self._last_gap = 0.0
+        self._chunks = 0
+        self._restarts = 0
+        self._errors: list[str] = []
+        self._own_cpu = 0.0
+        self._state: SamplerState = "starting"
+        self._latency = 0.08  # seconds from spawn to first sample; measured per run
+        self.latencies: list[float] = []
+        self.error: FlametopError | None = None  # why sampling stopped, when it failed
+
+    # -- the Sampler protocol -------------------------------------------------------
+    @property
+    def health(self) -> Health:
+        with self._lock:
+            wall = (self._t_last - self._t0) if self._t0 is not None else 0.0
+            rate = self._opts.rate
+            return Health(
+                rate=rate,
+                achieved_rate=self._ticks / wall if wall > 0 else 0.0,
+                coverage=self._ticks / self._expected if self._expected > 0 else 0.0,
+                samples=self._ticks,
+                expected=self._expected,
+                gap_seconds_total=self._gap_total,
+                last_gap_seconds=self._last_gap,
+                chunks=self._chunks,
+                restarts=self._restarts,
+                errors=tuple(self._errors),
+                own_cpu_seconds=self._own_cpu,
+                state=self._state,
+            )
+
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set() and self._queue.empty()
+
+    def configure(self, **options: object) -> None:
+        """mode=, rate=, threads=, native=, subprocesses=, nonblocking=; from the next
+        chunk on."""
+        changes: dict[str, object] = {}
+        for key, value in options.items():
+            if key == "mode":
+                if value not in MODES:
+                    raise FlametopError(f"unknown mode {value!r}: use one of {', '.join(MODES)}")
+                changes[key] = value
+            elif key == "rate":
+                rate = float(cast(float, value))
+                if not rate > 0:
+                    raise FlametopError(f"rate must be above 0, not {value!r}")
+                changes[key] = rate
+            elif key in ("threads", "native", "subprocesses", "nonblocking"):
+                changes[key] = bool(value)
+            else:
+                raise FlametopError(f"unknown sampler option {key!r}")
+        self._pending = replace(self._pending, **changes)  # type: ignore[arg-type]
+
+    def start(self) -> None:
+        """Check the target, start the first run, and raise the classified error if
+        py-spy rejects the target (bad pid, no permission, not Python) straight away."""
+        self._exe = find_pyspy()
+        if not process_alive(self.pid):
+            raise TargetNotFoundError(
+                f"no process with pid {self.pid}: check the pid with `ps` (it may have exited)"
+            )
+        self._workdir = tempfile.TemporaryDirectory(prefix="flametop-")
+        first = self._spawn()
+        if first.done.wait(START_CHECK_SECONDS) and first.returncode != 0:
+            raw, out, err = first.text()
+            self._workdir.cleanup()
+            raise self._classify(err, out)
+        self._first = first
+        with self._lock:
+            self._state = "running"
+        self._thread = threading.Thread(target=self._loop, name="flametop-pyspy", daemon=True)
+        self._thread.start()
+
+    def poll(self, timeout: float) -> SampleBatch | None:
+        try:
+            return self._queue.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+
+    def stop(self) -> None:
+        """Interrupt the current run and keep what it sampled: its batch is still
+        delivered by poll()."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(HANG_SECONDS + 2.0)
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+    # -- the chunk loop -------------------------------------------------------------
+    def _spawn(self) -> _Run:
+        assert self._workdir is not None
+        self._opts = self._pending
+        self._runs += 1
+        return _Run(self._exe, self.pid, self._opts, Path(self._workdir.name), self._runs)
+
+    def _classify(self, stderr: str, stdout: str) -> FlametopError:
+        if not process_alive(self.pid):
+            return TargetNotFoundError(
+                f"no process with pid {self.pid}: check the pid with `ps` (it may have exited)"
+            )
+        return classify_failure(self.pid, stderr, stdout)
+
+    def _note_error(self, message: str) -> None:
+        with self._lock:
+            self._errors.append(message)
+            del self._errors[:-MAX_ERRORS_KEPT]
+
+    def _finish(self, state: SamplerState, error: FlametopError | None = None) -> None:
+        with self._lock:
+            self._state = state
+        if error is not None:
+            self.error = error
+            self._note_error(error.message)
+        self._done.set()
+
+    def _loop(self) -> None:
+        try:
+            self._run_chunks()
+        except Exception as exc:  # a bug here must not leave poll() waiting forever
+            self._finish("failed", SamplerFailedError(f"sampler thread failed: {exc!r}"))
+
+    def _run_chunks(self) -> None:
+        cur = self._first
+        assert cur is not None
+        boundary: float | None = None  # where cur's batch starts when handed over
+        failures = 0
+        while True:
+            due = cur.spawned + self._latency + self.chunk_seconds
+            nxt: _Run | None = None
+            # Sleep until the lead point, watching for stop and for the run ending early.
+            while not self._stop.is_set() and not cur.done.is_set():
+                lead_at = due - self._latency - 0.005
+                now = time.time()
+                if nxt is None and now >= lead_at:
+                    nxt = self._spawn()
+                if now >= due:
+                    break
+                wait = (lead_at if nxt is None else due) - now
+                self._stop.wait(min(max(wait, 0.0), 0.05))
+            ended_early = cur.done.is_set() and cur.stop_sent is None
+            if self._stop.is_set() and nxt is not None:
+                self._discard(nxt)  # stopping: the freshly started run has nothing yet
+                nxt = None
+            t_end = cur.interrupt() if not ended_early else (cur.ended or time.time())
+            if not cur.done.wait(HANG_SECONDS):
+                cur.kill()
+                cur.done.wait(HANG_SECONDS)
+                self._note_error("py-spy hung and was killed; its chunk is lost")
+            ok = self._deliver(cur, boundary, t_end)
+            target_gone = ended_early and not process_alive(self.pid)
+            if target_gone or self._stop.is_set() or self._done.is_set() or not ok:
+                if nxt is not None:
+                    self._discard(nxt)
+                    nxt = None
+            if self._done.is_set():
+                return  # _deliver found the target unreadable and said why
+            if target_gone:
+                self._finish("target-exited")
+                return
+            if self._stop.is_set():
+                self._finish("stopped")
+                return
+            if ok:
+                failures = 0
+            else:
+                failures += 1
+                if failures > len(BACKOFF):
+                    last = self._errors[-1] if self._errors else "no message"
+                    self._finish(
+                        "failed",
+                        SamplerFailedError(
+                            f"py-spy failed {failures} times in a row; last: {last}"
+                        ),
+                    )
+                    return
+                with self._lock:
+                    self._restarts += 1
+                if self._stop.wait(BACKOFF[failures - 1]):
+                    self._finish("stopped")
+                    return
+            if nxt is None:
+                nxt = self._spawn()
+                boundary = None
+            else:
+                boundary = t_end
+            cur = nxt
+
+    def _discard(self, run: _Run) -> None:
+        run.kill()
+        run.done.wait(HANG_SECONDS)
+        run.text()
+        with self._lock:
+            self._own_cpu += run.cpu_seconds
+
+    def _deliver(self, run: _Run, boundary: float | None, t_end: float) -> bool:
+        """Parse a finished run, queue its batch, update health. False if it failed."""
+        raw, out, err = run.text()
+        summary = parse_run_summary(out)
+        rate = run.opts.rate
+        with self._lock:
+            self._own_cpu += run.cpu_seconds
+        if summary is None and run.returncode not in (0, None):
+            error = self._classify(err, out)
+            if self._chunks == 0 and not isinstance(error, SamplerFailedError):
+                # The target was never readable: retrying will not help.
+                self._finish("failed", error)
+                self._stop.set()
+            else:
+                self._note_error(error.message)
+            with self._lock:
+                if self._t0 is not None:
+                    lost = max(0.0, t_end - self._t_last)
+                    self._expected += lost * rate
+                    self._gap_total += lost
+                    self._last_gap = lost
+                    self._t_last = t_end
+            return False
+        samples = parse_raw(raw, keep_thread_frame=run.opts.threads)
+        # Same-named threads would add up: never claim more ticks than the run's life.
+        ticks = min(estimate_ticks(samples, run.opts.mode), round((t_end - run.spawned) * rate))
+        sampled_for = ticks / rate
+        if sampled_for >= 0.5 * (t_end - run.spawned):
+            # Start-up latency: the part of this run's life it was not sampling. Only a
+            # busy target tells it (py-spy reports no idle ticks in cpu mode).
+            latency = max(0.0, (t_end - run.spawned) - sampled_for)
+            self._latency = min(0.5, 0.7 * self._latency + 0.3 * latency)
+            self.latencies.append(latency)
+        t_start = boundary if boundary is not None else max(run.spawned, t_end - sampled_for)
+        notes: tuple[str, ...] = ()
+        if summary and summary.errors:
+            notes = (f"py-spy sampling errors: {summary.errors}",)
+        batch = SampleBatch(
+            t_start=t_start,
+            t_end=t_end,
+            samples=samples,
+            mode=run.opts.mode,
+            rate=rate,
+            notes=notes,
+        )
+        with self._lock:
+            if self._t0 is None:
+                self._t0 = self._t_last = t_start
+            gap = max(0.0, t_start - self._t_last)  # time no batch covers
+            if boundary is not None:
+                # A handed-over run that started sampling after the boundary left a gap.
+                gap += max(0.0, (t_end - sampled_for) - boundary)
+            self._expected += max(0.0, t_end - self._t_last) * rate
+            self._ticks += ticks
+            self._gap_total += gap
+            self._last_gap = gap
+            self._t_last = t_end
+            self._chunks += 1
+        self._queue.put(batch)
+        return True

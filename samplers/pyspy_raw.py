@@ -1,0 +1,192 @@
+"""What flametop knows about the py-spy executable: where it is, how to read its
+`--format raw` output, and how to turn its error text into a FlametopError that names
+the fix."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from samplers.errors import (
+    FlametopError,
+    NotPythonError,
+    PermissionDeniedError,
+    SamplerFailedError,
+    SamplerMissingError,
+    TargetNotFoundError,
+)
+from samplers.model import Frame, Sample
+
+PYSPY_ENV = "FLAMETOP_PYSPY"
+
+# `function (file:line)`; greedy function part so the split is at the last " (".
+_FRAME_RE = re.compile(r"^(?P<func>.*) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
+# `thread (2984): Name` or `thread (0x7f3a...): Name`
+_THREAD_RE = re.compile(r"^thread \((?P<tid>0x[0-9a-fA-F]+|\d+)\)(?::\s?(?P<name>.*))?$")
+_PROCESS_HEAD_RE = re.compile(r'^process (?P<pid>\d+):"?')
+_SAMPLES_RE = re.compile(r"Samples:\s*(\d+)\s+Errors:\s*(\d+)")
+
+
+def find_pyspy() -> str:
+    """The py-spy to run: $FLAMETOP_PYSPY, else PATH, else next to this interpreter."""
+    override = os.environ.get(PYSPY_ENV)
+    if override:
+        if os.path.isfile(override) and os.access(override, os.X_OK):
+            return override
+        raise SamplerMissingError(
+            f"py-spy not found at {PYSPY_ENV}={override}: point it at a py-spy executable "
+            "or unset it"
+        )
+    found = shutil.which("py-spy")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "py-spy"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    raise SamplerMissingError(
+        "py-spy is not installed: run `pip install py-spy` in flametop's environment "
+        f"(or set {PYSPY_ENV}=/path/to/py-spy)"
+    )
+
+
+def pyspy_version(exe: str) -> str:
+    """'py-spy 0.4.3', or 'py-spy' when the version cannot be read."""
+    try:
+        out = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            [exe, "--version"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "py-spy"
+    return out if out.startswith("py-spy") else "py-spy"
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """py-spy's own end-of-run count: sampling ticks taken (idle ones included)."""
+
+    samples: int
+    errors: int
+
+
+def parse_run_summary(stdout: str) -> RunSummary | None:
+    match = _SAMPLES_RE.search(stdout)
+    if match is None:
+        return None
+    return RunSummary(int(match.group(1)), int(match.group(2)))
+
+
+def parse_frame(text: str) -> Frame:
+    match = _FRAME_RE.match(text)
+    if match is None:
+        return Frame(text)
+    line = match.group("line")
+    return Frame(match.group("func"), match.group("file"), int(line) if line else 0)
+
+
+def _split_frames(text: str) -> list[str]:
+    """Split on ';' but glue back pieces that are not whole frames, so a `;` inside a
+    function or file name does not cut a frame in two."""
+    out: list[str] = []
+    pending = ""
+    for piece in text.split(";"):
+        pending = f"{pending};{piece}" if pending else piece
+        if pending.endswith(")") or _THREAD_RE.match(pending):
+            out.append(pending)
+            pending = ""
+    if pending:
+        out.append(pending)
+    return out
+
+
+def _strip_process(text: str) -> tuple[str, str]:
+    """Split a `process PID:"cmdline";rest` head off. The command line may hold `;` and
+    `"`, so take the first `";` after which the rest reads as frames."""
+    head = _PROCESS_HEAD_RE.match(text)
+    if head is None:
+        return "", text
+    start = head.end()
+    quoted = text[start - 1] == '"'
+    sep = '";' if quoted else ";"
+    pos = text.find(sep, start)
+    while pos != -1:
+        rest = text[pos + len(sep) :]
+        first = rest.split(";", 1)[0]
+        if _THREAD_RE.match(first) or _FRAME_RE.match(first) or first.startswith("process "):
+            return text[: pos + (1 if quoted else 0)], rest
+        pos = text.find(sep, pos + 1)
+    return text, ""
+
+
+def parse_raw_line(line: str, keep_thread_frame: bool) -> Sample | None:
+    """One `frame;frame;... COUNT` line to a Sample (root first); None if malformed.
+
+    A `thread (tid): Name` root names the sample's thread; it stays in the stack as a
+    root frame only when the user asked for per-thread roots."""
+    line = line.rstrip("\r\n")
+    stack_text, _, count_text = line.rpartition(" ")
+    if not stack_text or not count_text.isdigit():
+        return None
+    frames: list[Frame] = []
+    thread = ""
+    rest = stack_text
+    while rest.startswith("process "):
+        proc, rest = _strip_process(rest)
+        frames.append(Frame(proc))
+    for token in _split_frames(rest) if rest else []:
+        thread_match = _THREAD_RE.match(token)
+        if thread_match is not None and not thread:
+            name = (thread_match.group("name") or "").strip()
+            thread = name or thread_match.group("tid")
+            if keep_thread_frame:
+                frames.append(Frame(token))
+            continue
+        frames.append(parse_frame(token))
+    if not frames:
+        return None
+    return Sample(thread, tuple(frames), int(count_text))
+
+
+def parse_raw(text: str, keep_thread_frame: bool) -> tuple[Sample, ...]:
+    samples = (parse_raw_line(line, keep_thread_frame) for line in text.splitlines())
+    return tuple(s for s in samples if s is not None)
+
+
+PERMISSION_FIX = (
+    "no permission to read pid {pid}: run flametop as root (sudo), or allow ptrace with "
+    "`sysctl kernel.yama.ptrace_scope=0` (lets any process of yours read the others' "
+    "memory), or in a container add `--cap-add SYS_PTRACE`; `flametop record -- CMD` "
+    "(flametop starting the target itself) also works"
+)
+
+
+def classify_failure(pid: int, stderr: str, stdout: str = "") -> FlametopError:
+    """Turn py-spy's error output into the error class a user can act on."""
+    text = f"{stderr}\n{stdout}"
+    low = text.lower()
+    if "permission denied" in low or "operation not permitted" in low:
+        return PermissionDeniedError(PERMISSION_FIX.format(pid=pid))
+    if "failed to find python version" in low or "not a python" in low:
+        return NotPythonError(
+            f"pid {pid} is not a Python process py-spy can read: give the pid of the "
+            "python interpreter itself (not a shell or wrapper)"
+        )
+    if "no such file or directory" in low or "no such process" in low:
+        return TargetNotFoundError(
+            f"no process with pid {pid}: check the pid with `ps` (it may have exited)"
+        )
+    return SamplerFailedError(f"py-spy failed on pid {pid}: {first_error_line(text)}")
+
+
+def first_error_line(text: str) -> str:
+    """The most telling line of py-spy's output, without Rust backtraces."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("Error:") or line.lower().startswith("permission"):
+            return line.removeprefix("Error:").strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[0] if lines else "no error message"

@@ -1,0 +1,320 @@
+"""`flametop record` without the command line: check the outputs, start or attach to the
+target, sample until the duration, the target's exit or a stop request, and write what
+was collected to every output. Printing is left to the caller."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from samplers.errors import (
+    FlametopError,
+    OutputError,
+    SamplerFailedError,
+    TargetExitedError,
+    TargetNotFoundError,
+    UsageError,
+)
+from samplers.formats import format_for_output, write_profile
+from samplers.meta import TargetFacts
+from samplers.model import Mode, Profile, SampleBatch, SystemReading
+from samplers.pyspy import PySpySampler
+from samplers.pyspy_raw import find_pyspy, pyspy_version
+from samplers.system import SystemMonitor, find_python_process, self_cpu_seconds
+
+READING_INTERVAL = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    path: Path
+    fmt: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRequest:
+    outputs: tuple[OutputSpec, ...]
+    pid: int | None = None
+    cmd: tuple[str, ...] = ()
+    duration: float = 30.0
+    mode: Mode = "cpu"
+    rate: float = 100.0
+    threads: bool = False
+    native: bool = False
+    subprocesses: bool = False
+    nonblocking: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    profile: Profile
+    pid: int
+    wall_seconds: float
+    overhead_cpu_seconds: float
+    ended_by: str  # "duration", "interrupted", "target-exited", "sampler-failed"
+    written: tuple[OutputSpec, ...] = ()
+    exit_code: int = 0
+    problems: tuple[str, ...] = field(default=())  # one line each, for exit code 1
+
+
+def validate_outputs(
+    outputs: Sequence[str], formats: Sequence[str] | None, force: bool
+) -> tuple[OutputSpec, ...]:
+    """Check every output before sampling starts, so a typo costs no waiting: a known
+    format, an existing writable directory, and no file in the way unless --force."""
+    if not outputs:
+        raise UsageError("give an output file with -o OUT (for example -o profile.svg)")
+    formats = list(formats or [])
+    if len(formats) > len(outputs):
+        raise UsageError(f"{len(formats)} --format for {len(outputs)} -o; give one per output")
+    specs: list[OutputSpec] = []
+    seen: set[Path] = set()
+    for i, out in enumerate(outputs):
+        path = Path(out)
+        fmt = format_for_output(path, formats[i] if i < len(formats) else None)
+        resolved = path.resolve()
+        if resolved in seen:
+            raise UsageError(f"{out} is given twice with -o; give each output once")
+        seen.add(resolved)
+        _check_writable(path, force)
+        specs.append(OutputSpec(path, fmt))
+    return tuple(specs)
+
+
+def _check_writable(path: Path, force: bool) -> None:
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(
+            f"cannot write {path}: directory {parent} does not exist; create it first"
+        )
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a directory; give a file name")
+    if path.exists() and not force:
+        raise OutputError(f"{path} exists; add --force to overwrite it or choose another name")
+    try:
+        # Really create a file: permissions, read-only mounts and quotas all show here.
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".flametop-check-"):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write in {parent} ({exc.strerror or exc}); choose a writable directory"
+        ) from None
+
+
+def start_command(cmd: Sequence[str]) -> subprocess.Popen[bytes]:
+    if not cmd:
+        raise UsageError("give a command to start after --, for example -- python app.py")
+    try:
+        return subprocess.Popen(list(cmd))  # noqa: S603 - the user's argument list, no shell
+    except FileNotFoundError:
+        raise TargetNotFoundError(
+            f"command not found: {cmd[0]}; check its spelling or give its full path"
+        ) from None
+    except PermissionError:
+        raise TargetNotFoundError(f"cannot run {cmd[0]}: not executable; check it") from None
+    except OSError as exc:
+        raise TargetNotFoundError(f"cannot run {cmd[0]}: {exc.strerror or exc}") from None
+
+
+def _exited(child: subprocess.Popen[bytes]) -> bool:
+    """Has our child exited? Without reaping it: its CPU must not yet count as ours."""
+    try:
+        info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None
+
+
+def _end_child(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(3.0)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(3.0)
+
+
+def record(
+    req: RecordRequest,
+    stop: threading.Event | None = None,
+    log: Callable[[str], None] = lambda _line: None,
+) -> RecordResult:
+    """Run one recording. Raises FlametopError when nothing could be sampled; otherwise
+    writes every output and returns the result (exit_code 1 when it ended badly)."""
+    stop = stop or threading.Event()
+    exe = find_pyspy()  # before starting anything: a missing py-spy is a usage problem
+    cpu_before = self_cpu_seconds()
+    child = start_command(req.cmd) if req.cmd else None
+    try:
+        return _record(req, stop, log, exe, child, cpu_before)
+    finally:
+        if child is not None:
+            _end_child(child)
+
+
+def _record(
+    req: RecordRequest,
+    stop: threading.Event,
+    log: Callable[[str], None],
+    exe: str,
+    child: subprocess.Popen[bytes] | None,
+    cpu_before: float,
+) -> RecordResult:
+    started = time.time()
+    pid = find_python_process(child.pid) if child is not None else req.pid
+    assert pid is not None
+    sampler = PySpySampler(
+        pid,
+        mode=req.mode,
+        rate=req.rate,
+        threads=req.threads,
+        native=req.native,
+        subprocesses=req.subprocesses,
+        nonblocking=req.nonblocking,
+    )
+    try:
+        sampler.start()
+    except TargetNotFoundError:
+        if child is not None and _exited(child):
+            raise _exited_early(child, started) from None
+        raise
+    facts = TargetFacts(pid)
+    log(
+        f"recording pid {pid} at {req.rate:g} Hz, {req.mode} mode, for up to "
+        f"{req.duration:g} s; Ctrl-C stops early and still writes"
+    )
+    monitor = SystemMonitor(pid, exclude_from_self=child.pid if child is not None else None)
+    batches: list[SampleBatch] = []
+    readings: list[SystemReading] = [monitor.read()]
+    deadline = started + req.duration
+    next_reading = time.monotonic() + READING_INTERVAL
+    ended_by = "duration"
+    while True:
+        now = time.time()
+        if stop.is_set():
+            ended_by = "interrupted"
+            break
+        if now >= deadline:
+            break
+        if sampler.finished:
+            ended_by = "sampler-failed" if sampler.health.state == "failed" else "target-exited"
+            break
+        if child is not None and _exited(child):
+            ended_by = "target-exited"
+            break
+        batch = sampler.poll(min(0.1, max(0.0, deadline - now)))
+        if batch is not None:
+            batches.append(batch)
+        if time.monotonic() >= next_reading:
+            readings.append(monitor.read())
+            next_reading += READING_INTERVAL
+    sampler.stop()
+    while (batch := sampler.poll(0.0)) is not None:
+        batches.append(batch)
+    if sampler.health.state == "target-exited" and ended_by != "interrupted":
+        ended_by = "target-exited"
+    wall = time.time() - started
+    overhead = self_cpu_seconds(child.pid if child is not None else None) - cpu_before
+    health = sampler.health
+    total = sum(b.count for b in batches)
+    if total == 0:
+        if sampler.error is not None and health.chunks == 0:
+            raise sampler.error
+        if ended_by == "target-exited":
+            if child is not None:
+                raise _exited_early(child, started)
+            raise TargetExitedError(
+                f"pid {pid} exited after {wall:.1f} s before anything was sampled; "
+                "attach while it is working, or start it with `flametop record -- CMD`"
+            )
+    metadata = facts.metadata(
+        sampler=pyspy_version(exe),
+        rate=req.rate,
+        mode=req.mode,
+        start_time=batches[0].t_start if batches else started,
+        duration_s=(batches[-1].t_end - batches[0].t_start) if batches else wall,
+    )
+    profile = Profile(metadata, tuple(batches), tuple(readings), health)
+    problems: list[str] = []
+    exit_code = 0
+    if ended_by == "sampler-failed":
+        exit_code = 1
+        problems.append(str(sampler.error or SamplerFailedError("py-spy failed")))
+    elif ended_by == "target-exited" and child is None:
+        exit_code = 1
+        problems.append(f"pid {pid} exited after {wall:.1f} s; wrote what was collected")
+    written, write_errors = write_outputs(profile, req.outputs, req.force)
+    if write_errors:
+        problems.extend(e.message for e in write_errors)
+        exit_code = max(exit_code, write_errors[0].exit_code)
+    return RecordResult(
+        profile=profile,
+        pid=pid,
+        wall_seconds=wall,
+        overhead_cpu_seconds=max(0.0, overhead),
+        ended_by=ended_by,
+        written=written,
+        exit_code=exit_code,
+        problems=tuple(problems),
+    )
+
+
+def _exited_early(child: subprocess.Popen[bytes], started: float) -> TargetExitedError:
+    code = child.wait()
+    return TargetExitedError(
+        f"the command exited (code {code}) after {time.time() - started:.1f} s, before "
+        "anything was sampled; profile a run that lasts at least a second or two"
+    )
+
+
+def write_outputs(
+    profile: Profile, outputs: Sequence[OutputSpec], force: bool
+) -> tuple[tuple[OutputSpec, ...], list[FlametopError]]:
+    """Write every output; one that fails does not stop the others."""
+    written: list[OutputSpec] = []
+    errors: list[FlametopError] = []
+    for spec in outputs:
+        try:
+            write_profile(profile, spec.path, spec.fmt, overwrite=force)
+            written.append(spec)
+        except FlametopError as exc:
+            errors.append(exc)
+        except OSError as exc:
+            errors.append(OutputError(f"cannot write {spec.path}: {exc.strerror or exc}"))
+    return tuple(written), errors
+
+
+@dataclass(frozen=True, slots=True)
+class HotFunction:
+    label: str  # `function (file)`
+    own: int
+    total: int
+
+
+def hottest(profile: Profile, n: int = 5) -> tuple[HotFunction, ...]:
+    """The `n` functions with the most own samples. A function is its name and file (its
+    line moves as it runs); own = it is the leaf, total = stacks containing it, once per
+    stack however deep it recurses. Thread and process roots (no file) are left out."""
+    own: dict[tuple[str, str], int] = {}
+    total: dict[tuple[str, str], int] = {}
+    for sample in profile.merged():
+        keys = [(f.function, f.file) for f in sample.stack if f.file]
+        for key in set(keys):
+            total[key] = total.get(key, 0) + sample.count
+        if sample.stack and sample.stack[-1].file:
+            leaf = (sample.stack[-1].function, sample.stack[-1].file)
+            own[leaf] = own.get(leaf, 0) + sample.count
+    ranked = sorted(total, key=lambda k: (-own.get(k, 0), -total[k], k))[:n]
+    return tuple(
+        HotFunction(f"{fn} ({file})", own.get((fn, file), 0), total[(fn, file)])
+        for fn, file in ranked
+    )

@@ -1,0 +1,171 @@
+"""psutil readings of the target and of flametop itself (the profiler publishes its own
+overhead), and finding the Python process behind a command flametop started."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import psutil
+
+from samplers.model import SystemReading
+
+
+def process_alive(pid: int) -> bool:
+    """True while `pid` runs; a zombie (exited, not yet reaped) counts as gone."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, ValueError):
+        return False
+    except psutil.AccessDenied:
+        return True  # someone else's process, but it exists
+
+
+def _tree_pids(pid: int) -> set[int]:
+    try:
+        proc = psutil.Process(pid)
+        return {pid} | {c.pid for c in proc.children(recursive=True)}
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return {pid}
+
+
+def self_cpu_seconds(exclude_pid: int | None = None) -> float:
+    """CPU seconds used by flametop: this process, its reaped children (finished py-spy
+    runs) and its live children, leaving out the target's tree when flametop started it."""
+    times = os.times()
+    total = times.user + times.system + times.children_user + times.children_system
+    excluded = _tree_pids(exclude_pid) if exclude_pid is not None else set()
+    try:
+        children = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        children = []
+    for child in children:
+        if child.pid in excluded:
+            continue
+        try:
+            ct = child.cpu_times()
+            total += ct.user + ct.system
+        except psutil.Error:
+            continue  # exited between listing and reading: counted once reaped
+    return total
+
+
+def looks_like_python(pid: int) -> bool:
+    """Python if its executable is named python* or it maps a libpython (embedded)."""
+    try:
+        exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        return False
+    if exe.startswith("python") or exe.startswith("pypy"):
+        return True
+    try:
+        with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
+            return any("libpython" in line for line in maps)
+    except OSError:
+        return False
+
+
+def find_python_process(pid: int, timeout: float = 3.0) -> int:
+    """The Python process a started command became: itself, or (through a pyenv shim or
+    a shell wrapper) its first Python descendant. Falls back to `pid` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if looks_like_python(pid):
+            return pid
+        try:
+            children = psutil.Process(pid).children(recursive=True)
+        except psutil.Error:
+            return pid
+        for child in sorted(children, key=lambda c: c.pid):
+            if looks_like_python(child.pid):
+                return child.pid
+        if time.monotonic() >= deadline or not process_alive(pid):
+            return pid
+        time.sleep(0.02)
+
+
+class SystemMonitor:
+    """Reads the target's CPU %, RSS, threads, I/O and context-switch rates, and
+    flametop's own CPU %. Rates come from the change since the previous read(); the
+    first read() has no rates. A vanished target gives a reading of Nones."""
+
+    def __init__(self, pid: int, exclude_from_self: int | None = None) -> None:
+        self.pid = pid
+        self._exclude = exclude_from_self
+        self._proc: psutil.Process | None
+        try:
+            self._proc = psutil.Process(pid)
+        except psutil.Error:
+            self._proc = None
+        self._last_t: float | None = None
+        self._last_cpu: float | None = None
+        self._last_io: int | None = None
+        self._last_ctx: int | None = None
+        self._last_self: float | None = None
+
+    def _target_counters(self) -> tuple[float, int, int, int | None, int]:
+        assert self._proc is not None
+        with self._proc.oneshot():
+            ct = self._proc.cpu_times()
+            cpu = ct.user + ct.system
+            rss = self._proc.memory_info().rss
+            nthreads = self._proc.num_threads()
+            io: int | None
+            try:
+                ioc = self._proc.io_counters()
+                io = ioc.read_bytes + ioc.write_bytes
+            except (psutil.AccessDenied, AttributeError, NotImplementedError):
+                io = None
+            ctx = self._proc.num_ctx_switches()
+        return cpu, rss, nthreads, io, ctx.voluntary + ctx.involuntary
+
+    def read(self) -> SystemReading:
+        now = time.monotonic()
+        wall = time.time()
+        dt = None if self._last_t is None else max(1e-6, now - self._last_t)
+        own = self_cpu_seconds(self._exclude)
+        self_pct = None
+        if dt is not None and self._last_self is not None:
+            self_pct = 100.0 * (own - self._last_self) / dt
+        self._last_self = own
+        self._last_t = now
+        if self._proc is None:
+            return SystemReading(t=wall, self_cpu_percent=self_pct)
+        try:
+            cpu, rss, nthreads, io, ctx = self._target_counters()
+        except (psutil.Error, OSError):
+            self._proc = None  # target gone: later readings carry only our own CPU
+            return SystemReading(t=wall, self_cpu_percent=self_pct)
+        cpu_pct = io_rate = ctx_rate = None
+        if dt is not None:
+            if self._last_cpu is not None:
+                cpu_pct = 100.0 * max(0.0, cpu - self._last_cpu) / dt
+            if io is not None and self._last_io is not None:
+                io_rate = max(0, io - self._last_io) / dt
+            if self._last_ctx is not None:
+                ctx_rate = max(0, ctx - self._last_ctx) / dt
+        self._last_cpu, self._last_io, self._last_ctx = cpu, io, ctx
+        return SystemReading(
+            t=wall,
+            cpu_percent=cpu_pct,
+            rss_bytes=rss,
+            threads=nthreads,
+            io_bytes_per_s=io_rate,
+            ctx_switches_per_s=ctx_rate,
+            self_cpu_percent=self_pct,
+        )
+
+
+def cmdline_of(pid: int) -> tuple[str, ...]:
+    try:
+        return tuple(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return ()
+
+
+def cwd_of(pid: int) -> Path | None:
+    try:
+        return Path(psutil.Process(pid).cwd())
+    except (psutil.Error, OSError):
+        return None

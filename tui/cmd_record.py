@@ -1,0 +1,106 @@
+"""`flametop record`: the command-line shell over samplers.record — turns arguments into
+a request, stops cleanly on Ctrl-C / SIGTERM, and prints the summary."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+from samplers.errors import SamplerFailedError
+from samplers.record import RecordRequest, RecordResult, hottest, record, validate_outputs
+
+
+def _say(line: str) -> None:
+    print(f"flametop: {line}", file=sys.stderr, flush=True)
+
+
+def build_request(args: argparse.Namespace) -> RecordRequest:
+    outputs = validate_outputs(args.output, args.format, args.force)
+    return RecordRequest(
+        outputs=outputs,
+        pid=args.pid,
+        cmd=tuple(args.cmd or ()),
+        duration=args.duration,
+        mode=args.mode,
+        rate=args.rate,
+        threads=args.threads,
+        native=args.native,
+        subprocesses=args.subprocesses,
+        nonblocking=args.nonblocking,
+        force=args.force,
+    )
+
+
+def summary_lines(result: RecordResult) -> list[str]:
+    profile = result.profile
+    meta = profile.metadata
+    health = profile.health
+    cmd = " ".join(meta.cmdline)
+    if len(cmd) > 60:
+        cmd = cmd[:57] + "..."
+    ended = {
+        "duration": "duration reached",
+        "interrupted": "stopped by you",
+        "target-exited": "target exited",
+        "sampler-failed": "sampler failed",
+    }.get(result.ended_by, result.ended_by)
+    lines = [
+        f"recorded pid {result.pid} ({cmd}) for {meta.duration_s:.1f} s · {meta.mode} · "
+        f"{meta.rate:g} Hz · {ended}"
+    ]
+    if health is not None:
+        lines.append(
+            f"  samples   {health.samples} taken of {health.expected:.0f} asked for "
+            f"({100 * health.coverage:.1f}% coverage; {profile.total} stack samples, "
+            f"{1000 * health.gap_seconds_total:.0f} ms in gaps over {health.chunks} chunks)"
+        )
+        if meta.mode == "cpu" and health.coverage < 0.5:
+            lines.append("            (cpu mode counts on-CPU samples only; --mode wall sees idle)")
+    wall = max(result.wall_seconds, 1e-9)
+    lines.append(
+        f"  overhead  flametop + py-spy used {result.overhead_cpu_seconds:.2f} s CPU "
+        f"({100 * result.overhead_cpu_seconds / wall:.1f}% of {wall:.1f} s wall time)"
+    )
+    top = hottest(profile, 5)
+    if top and profile.total:
+        lines.append("  hottest   %Own  %Total  function")
+        for hot in top:
+            lines.append(
+                f"           {100 * hot.own / profile.total:5.1f}  {100 * hot.total / profile.total:5.1f}"
+                f"   {hot.label}"
+            )
+    else:
+        lines.append("  hottest   (no samples)")
+    for spec in result.written:
+        lines.append(f"  wrote     {spec.path} ({spec.fmt})")
+    for problem in result.problems:
+        lines.append(f"  problem   {problem}")
+    return lines
+
+
+def run_record(args: argparse.Namespace) -> int:
+    request = build_request(args)  # before sampling: a bad -o costs no waiting
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, on_signal)
+    try:
+        result = record(request, stop, log=_say)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+    for line in summary_lines(result):
+        print(line)
+    if result.exit_code and result.problems:
+        _say(result.problems[0])
+    if result.exit_code == 1 and not result.written:
+        raise SamplerFailedError(result.problems[0] if result.problems else "recording failed")
+    return result.exit_code
