@@ -122,7 +122,7 @@ def _render(
         f' viewBox="0 0 {WIDTH} {height}" data-pad="{PAD}" data-inner-width="{inner}">',
         f"<style><![CDATA[{CSS}]]></style>",
         f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#fdfdf8"/>',
-        f'<text id="title" x="{PAD}" y="24">{xml_text(_fit(title, inner * 0.7))}</text>',
+        f'<text id="title" x="{PAD}" y="24">{xml_text(_fit(title, inner * CHAR_PX / 10.4))}</text>',
         f'<text id="meta" x="{PAD}" y="44">{xml_text(_fit(meta_line, inner))}</text>',
         f'<foreignObject x="{PAD}" y="54" width="320" height="26">'
         '<input xmlns="http://www.w3.org/1999/xhtml" id="search" type="search"'
@@ -131,7 +131,7 @@ def _render(
         f'<g id="reset" class="disabled" role="button" tabindex="0"><rect x="{PAD + 330}" y="56"'
         f' width="96" height="20" rx="3"/><text x="{PAD + 340}" y="70">Reset zoom</text></g>',
         f'<text id="matched" x="{PAD + 440}" y="70"></text>',
-        f'<text id="legend" x="{PAD}" y="94">{xml_text(legend)}</text>',
+        f'<text id="legend" x="{PAD}" y="94">{xml_text(_fit(legend, inner))}</text>',
         '<g id="frames">',
     ]
     for b in boxes:
@@ -210,8 +210,6 @@ def write_diff(new: Profile, baseline: Profile) -> bytes:
     )
     title, meta_line = _header_text(new.metadata, total)
     title = "Differential f" + title[1:]
-    if top is not None:
-        title += f" — biggest change: {_name(top[0][-1])} {top[1]:+.1f} pts"
     base_total = baseline.total
 
     def marker(b: Box) -> str:
@@ -226,9 +224,12 @@ def write_diff(new: Profile, baseline: Profile) -> bytes:
             f" was {was:.2f}%, change {d:+.2f} pts"
         )
 
-    legend = (
+    biggest_text = ""
+    if top is not None:
+        biggest_text = f"Biggest change: {top[1]:+.1f} pts {_name(top[0][-1])}. "
+    legend = biggest_text + (
         f"Red ▲ grew, blue ▼ shrank: change of each frame's share of samples, in points,"
-        f" against a baseline of {base_total} samples. Threads merged; click to zoom."
+        f" vs a baseline of {base_total} samples."
     )
     return _render(
         title,

@@ -1,0 +1,134 @@
+"""Every reader reads what every writer wrote: same totals, same per-function counts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from support_consumers import HOSTILE_NAMES, function_counts, sample_profile
+
+from samplers.formats import read_profile, registry, write_profile
+from samplers.formats.folded import SEMICOLON_LOOKALIKE
+from samplers.model import Profile
+
+READ_BACK = {
+    "flametop": "x.flametop",
+    "pprof": "x.pb.gz",
+    "speedscope": "x.speedscope.json",
+    "folded": "x.folded",
+}
+
+
+def _per_function_by_label(profile: Profile) -> dict[str, int]:
+    return function_counts(profile)
+
+
+@pytest.mark.parametrize("fmt", sorted(READ_BACK))
+@pytest.mark.parametrize("threads", [True, False])
+def test_each_format_round_trips_totals_and_function_counts(
+    tmp_path: Path, fmt: str, threads: bool
+) -> None:
+    # GIVEN a profile with known counts (two threads or none)
+    profile = sample_profile(threads=threads)
+    # WHEN it is written in a format and read back, with the format found from content
+    path = write_profile(profile, tmp_path / READ_BACK[fmt])
+    again = read_profile(path)
+    # THEN the totals, the per-function counts and the threads are the same
+    assert again.total == profile.total == 100
+    assert function_counts(again) == function_counts(profile) == {"hot": 60, "warm": 30, "cold": 10}
+    assert {s.thread for s in again.merged()} == {s.thread for s in profile.merged()}
+    assert registry.detect_format(path) == fmt
+
+
+@pytest.mark.parametrize("fmt", sorted(READ_BACK))
+def test_metadata_survives_every_format_that_carries_it(tmp_path: Path, fmt: str) -> None:
+    # GIVEN a profile annotated with provenance
+    profile = sample_profile()
+    # WHEN written and read back
+    again = read_profile(write_profile(profile, tmp_path / READ_BACK[fmt]))
+    # THEN the metadata a colleague needs is still there
+    m = again.metadata
+    assert m.pid == 4242
+    assert m.cmdline == ("python", "app.py", "--port", "0")
+    assert m.host == "testhost"
+    assert m.rate == 100.0
+    assert m.mode == "cpu"
+    assert m.git_commit.startswith("0123456789abcdef")
+    assert m.start_time.startswith("2026-11-25T12:00:00")
+    assert m.source_format == fmt
+
+
+def test_capture_is_lossless(tmp_path: Path) -> None:
+    # GIVEN a profile with batches, notes, hostile names, readings and health
+    from samplers.model import Health, SystemReading
+
+    base = sample_profile(hostile=True)
+    profile = Profile(
+        metadata=base.metadata,
+        batches=base.batches,
+        readings=(SystemReading(1.0, 12.5, 1 << 20, 3, None, 10.0, 0.5), SystemReading(2.0)),
+        health=Health(rate=100.0, coverage=0.98, samples=100, errors=("boom",), state="stopped"),
+    )
+    # WHEN saved as a capture and read back
+    again = read_profile(write_profile(profile, tmp_path / "run.flametop"))
+    # THEN everything is equal, down to the batch boundaries and notes
+    assert again.batches == profile.batches
+    assert again.readings == profile.readings
+    assert again.health == profile.health
+    from dataclasses import replace
+
+    assert again.metadata == replace(profile.metadata, source_format="flametop")
+
+
+@pytest.mark.parametrize("fmt", sorted(READ_BACK))
+def test_hostile_names_survive_or_are_made_safe(tmp_path: Path, fmt: str) -> None:
+    # GIVEN frames and threads named with escapes, markup, separators and bidi marks
+    profile = sample_profile(hostile=True)
+    # WHEN written and read back
+    path = write_profile(profile, tmp_path / READ_BACK[fmt])
+    again = read_profile(path)
+    # THEN the counts are intact and every name is there (folded: made safe, by design)
+    assert again.total == profile.total
+    names = {s.stack[-1].function for s in again.merged()}
+    for hostile in HOSTILE_NAMES:
+        if fmt == "folded":
+            assert not any(ch in n for n in names for ch in "\x1b\n\r")
+            safe = hostile.replace(";", SEMICOLON_LOOKALIKE)
+            assert any(n.startswith(safe[:3].replace("\x1b", "\u241b")) for n in names)
+        else:
+            assert hostile in names
+    raw = path.read_bytes()
+    if fmt == "folded":
+        # no raw control character but the line ends reaches the file
+        assert not any(b < 0x20 and b != 0x0A for b in raw)
+
+
+def test_written_files_are_private_and_never_silently_replaced(tmp_path: Path) -> None:
+    # GIVEN a profile written once
+    profile = sample_profile()
+    path = write_profile(profile, tmp_path / "p.folded")
+    # THEN the file is readable by its owner only
+    assert (os.stat(path).st_mode & 0o777) == 0o600
+    # AND writing again without overwrite is refused, with --force in the message
+    from samplers.errors import OutputError
+
+    with pytest.raises(OutputError, match="exists; pass --force"):
+        write_profile(profile, path)
+    # AND with overwrite it is replaced, leaving no temporary files behind
+    write_profile(profile, path, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.folded"]
+
+
+def test_svg_of_a_profile_holds_every_wide_frame(tmp_path: Path) -> None:
+    # GIVEN a profile; WHEN drawn as SVG
+    path = write_profile(sample_profile(threads=False), tmp_path / "p.svg")
+    text = path.read_text("utf-8")
+    # THEN each function is a frame whose title tells samples and percent
+    assert "hot (/usr/lib/python3.11/json/encoder.py) — 60 samples (60.00%)" in text
+    assert "cold (/venv/lib/python3.11/site-packages/requests/api.py) — 10 samples" in text
+    # AND it is not a format we read back, which says so
+    from samplers.errors import FormatError
+
+    with pytest.raises(FormatError, match="SVG"):
+        read_profile(path, fmt="svg")
