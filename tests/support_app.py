@@ -4,9 +4,13 @@ waits that poll the App instead of sleeping blindly."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import html
 import queue
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from samplers.model import Frame, Health, Sample, SampleBatch
 
@@ -128,3 +132,38 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+def sync(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async Pilot test under asyncio.run (no asyncio pytest plugin needed)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+def table_functions(app: Any, label: bool = False) -> list[str]:
+    """The function column of the top table, top row first: names, or full labels."""
+    from tui.widgets.top_table import TopTable
+
+    table = app.query_one(TopTable)
+    cells = [str(table.get_cell(row.key, "function")) for row in table.ordered_rows]
+    return cells if label else [c.split(" (")[0] for c in cells]
+
+
+def screen_text(app: Any) -> str:
+    """The screen as plain text lines, read back from Textual's SVG export."""
+    svg = app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+        x, y, text = float(m.group(1)), float(m.group(2)), html.unescape(m.group(3))
+        rows.setdefault(y, []).append((x, text))
+    lines = []
+    for y in sorted(rows):
+        line = ""
+        for x, text in sorted(rows[y]):
+            line = line.ljust(round(x / 12.2)) + text
+        lines.append(line.replace("\xa0", " "))
+    return "\n".join(lines)

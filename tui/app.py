@@ -19,9 +19,11 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from samplers.clock import Clock
 from samplers.model import MODES, Metadata, Profile, Sampler
 from samplers.snapshot import Snapshot, View
 from tui.keys import bindings, help_rows
@@ -72,7 +74,7 @@ class FlametopApp(App[int]):
         save_dir: str | Path = "flametop-snapshots",
         tree: Tree | None = None,
         monitor: Monitor | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | Clock = time.time,
         rate: float = 100.0,
         mode: str = "cpu",
         window_s: float | None = 30.0,
@@ -96,7 +98,8 @@ class FlametopApp(App[int]):
             snapshot_interval=snapshot_interval,
             started=sampler_started,
         )
-        self._clock = clock
+        # a samplers.clock.Clock (FakeClock in tests) or a plain callable such as time.time
+        self._clock: Callable[[], float] = getattr(clock, "time", clock)
         self._rate = rate
         self._mode = mode
         self._pending_mode: str | None = None
@@ -110,10 +113,35 @@ class FlametopApp(App[int]):
         self._latencies: deque[float] = deque(maxlen=LATENCY_KEPT)
         self._newest_shown_t = float("-inf")
         self._errors: list[str] = []
+        self._thread_label: str | None = None  # the name chosen, shown instead of its regex
         self._finished = False
         self.autosaved: tuple[Path, ...] = ()
         self.exit_signal: int | None = None
         self.snapshot_count = 0  # snapshots shown; tests wait on it
+        self.notices: list[tuple[str, str]] = []  # (severity, message), oldest first
+
+    @property
+    def shown(self) -> Snapshot | None:
+        """The snapshot on screen."""
+        return self._shown
+
+    @property
+    def view(self) -> View:
+        """What the user asked to see."""
+        return self._view
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Textual's notify (thread-safe), also kept in `notices` for tests and logs."""
+        self.notices.append((severity, message))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # -- composition --------------------------------------------------------------------
 
@@ -205,7 +233,7 @@ class FlametopApp(App[int]):
         view = self._view
         scope: list[str] = []
         if view.thread:
-            scope.append(f"thread {clean(view.thread, 30)}")
+            scope.append(f"thread {clean(self._thread_label or view.thread, 30)}")
         if view.filter:
             scope.append(f"filter {clean(view.filter, 30)}")
         if view.zoom:
@@ -331,13 +359,13 @@ class FlametopApp(App[int]):
         bar.add_class("-open")
         bar.focus()
 
-    @on(FilterBar.Changed)
+    @on(FilterBar.Changed, "#filter")
     def _filter_typed(self, event: FilterBar.Changed) -> None:
         text = event.value or None
         if text != self._view.filter:
             self._set_view(replace(self._view, filter=text))
 
-    @on(FilterBar.Submitted)
+    @on(FilterBar.Submitted, "#filter")
     def _filter_done(self, event: FilterBar.Submitted) -> None:
         self._close_filter()
 
@@ -356,6 +384,7 @@ class FlametopApp(App[int]):
 
     def _thread_chosen(self, choice: ThreadChoice | None) -> None:
         if choice is not None:
+            self._thread_label = choice.label
             self._set_view(replace(self._view, thread=choice.pattern))
 
     def action_escape(self) -> None:
@@ -423,4 +452,4 @@ class FlametopApp(App[int]):
         self.exit_signal = signum
         result = autosave(self.save_dir, self._label(), self._capture())
         self.autosaved = result.written
-        self.exit(128 + signum)
+        self.exit(128 + signum, return_code=128 + signum)

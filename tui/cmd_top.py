@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
             handle_signals=True,
         )
         try:
-            code = app.run()
+            app.run()
         finally:
             app.loop.stop()
             if not app.loop.done.wait(10.0):
@@ -137,7 +137,7 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
             print(f"flametop: the target's output is in {log}", file=sys.stderr)
         else:
             log.unlink()
-    return 0 if code is None else int(code)
+    return int(app.return_code or 0)
 
 
 def run_top(args: argparse.Namespace) -> int:

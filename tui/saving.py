@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from samplers.errors import FlametopError
 from samplers.fileio import atomic_write
-from samplers.model import Profile, SampleBatch
-from samplers.snapshot import Snapshot
+from samplers.model import Frame, Profile, Sample, SampleBatch
+from samplers.snapshot import Snapshot, View
+from samplers.treeindex import text_matcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,28 +50,42 @@ def ensure_dir(save_dir: Path) -> str | None:
     return None
 
 
-def _thread_matches(pattern: str | None) -> re.Pattern[str] | None:
-    if not pattern:
-        return None
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return re.compile(re.escape(pattern))
+def _same_frame(a: Frame, b: Frame, by_line: bool) -> bool:
+    return a.function == b.function and a.file == b.file and (not by_line or a.line == b.line)
+
+
+def _keep(
+    sample: Sample,
+    view: View,
+    thread_ok: Callable[[str], bool] | None,
+    func_ok: Callable[[str], bool] | None,
+) -> bool:
+    """The tree's selection, per sample: thread pattern, zoom path from the root, and a
+    function filter keeping stacks that contain a matching function or file."""
+    if thread_ok is not None and not thread_ok(sample.thread):
+        return False
+    stack = sample.stack
+    if view.zoom:
+        if len(stack) < len(view.zoom):
+            return False
+        if not all(_same_frame(f, z, view.by_line) for f, z in zip(stack, view.zoom, strict=False)):
+            return False
+    if func_ok is not None:
+        return any(func_ok(f.function) or func_ok(f.file) for f in stack)
+    return True
 
 
 def window_profile(capture: Profile, snapshot: Snapshot) -> Profile:
-    """The part of `capture` the screen showed: batches inside the snapshot's window, on
-    the chosen threads. Function filter and zoom are recorded in the metadata."""
+    """The part of `capture` the screen showed: batches inside the snapshot's window,
+    with the same thread, zoom and function filter as the tree applies."""
     view = snapshot.view
-    thread_re = _thread_matches(view.thread)
+    thread_ok = text_matcher(view.thread) if view.thread else None
+    func_ok = text_matcher(view.filter) if view.filter else None
     batches: list[SampleBatch] = []
     for batch in capture.batches:
-        if batch.t_end < snapshot.t_start or batch.t_start > snapshot.t_end:
+        if batch.t_end <= snapshot.t_start or batch.t_start >= snapshot.t_end:
             continue
-        if thread_re is None:
-            batches.append(batch)
-            continue
-        samples = tuple(s for s in batch.samples if thread_re.search(s.thread))
+        samples = tuple(s for s in batch.samples if _keep(s, view, thread_ok, func_ok))
         if samples:
             batches.append(replace(batch, samples=samples))
     extra = list(capture.metadata.extra)
@@ -77,9 +93,9 @@ def window_profile(capture: Profile, snapshot: Snapshot) -> Profile:
     if view.thread:
         extra.append(("thread_filter", view.thread))
     if view.filter:
-        extra.append(("function_filter_on_screen", view.filter))
+        extra.append(("function_filter", view.filter))
     if view.zoom:
-        extra.append(("zoom_on_screen", " > ".join(f.function for f in view.zoom)))
+        extra.append(("zoom", " > ".join(f.function for f in view.zoom)))
     metadata = replace(capture.metadata, extra=tuple(extra))
     return Profile(metadata=metadata, batches=tuple(batches), readings=(), health=capture.health)
 

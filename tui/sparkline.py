@@ -13,8 +13,10 @@ def sparkline(
     *,
     low: float | None = 0.0,
     high: float | None = None,
+    align: str = "right",
 ) -> str:
-    """The last `width` values drawn as blocks, left-padded with spaces.
+    """The last `width` values drawn as blocks, padded with spaces to `width` (the
+    blocks on the right by default, so the newest value sits at the same place).
 
     `low`/`high` fix the scale; None takes the min/max of the values shown. A missing value
     (None) is drawn as a space so gaps in readings stay visible.
@@ -24,7 +26,8 @@ def sparkline(
     shown = list(values[-width:])
     known = [v for v in shown if v is not None]
     if not known:
-        return " " * width
+        return " " * width if align == "right" else ""
+
     lo = min(known) if low is None else low
     hi = max(known) if high is None else high
     if hi <= lo:
@@ -38,7 +41,8 @@ def sparkline(
             continue
         level = round((min(max(v, lo), hi) - lo) / span * top)
         chars.append(BLOCKS[level])
-    return " " * (width - len(chars)) + "".join(chars)
+    pad = " " * (width - len(chars))
+    return pad + "".join(chars) if align == "right" else "".join(chars) + pad
 
 
 def human_bytes(n: float) -> str:

@@ -57,8 +57,10 @@ class FlametopHeader(Widget):
         info = self.info
         width = max(1, self.size.width)
         badge = self._badge(info)
-        left = self._summary(info)
         room = max(0, width - badge.cell_len - 1)
+        left = self._summary(info)
+        if left.cell_len > room:
+            left = self._summary(info, compact=True)
         left.truncate(room, overflow="ellipsis")
         line = Text.assemble(left, " " * max(1, width - left.cell_len - badge.cell_len), badge)
         line.truncate(width)
@@ -73,7 +75,7 @@ class FlametopHeader(Widget):
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return 2 if self.info.error else 1
 
-    def _summary(self, info: HeaderInfo) -> Text:
+    def _summary(self, info: HeaderInfo, compact: bool = False) -> Text:
         title_style = self.get_component_rich_style("header--title")
         text = Text("flametop", style=title_style, no_wrap=True)
         mode = info.mode if not info.pending_mode else f"{info.mode}→{info.pending_mode}"
@@ -81,8 +83,12 @@ class FlametopHeader(Widget):
         if info.rate:
             parts.append(f"{info.achieved_rate:.0f}/{info.rate:g} Hz")
         if info.coverage is not None:
-            parts.append(f"{info.coverage * 100:.0f}% coverage")
-        parts.append(f"window {window_label(info.window_s)}")
+            parts.append(f"{info.coverage * 100:.0f}%" + (" cov" if compact else " coverage"))
+        parts.append(
+            window_label(info.window_s) if compact else f"window {window_label(info.window_s)}"
+        )
+        if compact:
+            parts = parts[1:] + parts[:1]  # the target is the part that may be cut
         for part in parts:
             if part:
                 text.append(" · ")

@@ -87,7 +87,10 @@ class Rails(Widget):
                 piece = Text.assemble(
                     (rail.label, label_style),
                     " ",
-                    (sparkline(rail.values, spark_w, low=0.0, high=rail.high), spark_style),
+                    (
+                        sparkline(rail.values, spark_w, low=0.0, high=rail.high, align="left"),
+                        spark_style,
+                    ),
                     " ",
                     (rail.value_text, value_style),
                 )

@@ -22,6 +22,7 @@ class ThreadChoice:
     """What the user chose: None pattern means all threads."""
 
     pattern: str | None
+    label: str | None = None  # what to show for it
 
 
 def exact_thread_pattern(name: str) -> str:
@@ -62,7 +63,7 @@ class ThreadChooser(ModalScreen[ThreadChoice | None]):
             self.dismiss(ThreadChoice(None))
             return
         name = self._threads[int(option_id)][0]
-        self.dismiss(ThreadChoice(exact_thread_pattern(name)))
+        self.dismiss(ThreadChoice(exact_thread_pattern(name), name))
 
     @on(Input.Submitted)
     def _pattern(self, event: Input.Submitted) -> None:
