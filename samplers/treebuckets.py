@@ -1,0 +1,197 @@
+"""Time buckets of the StackTree: per-second counts, compacted as they age.
+
+Recent time is kept per bucket (1 s by default); whole minutes that fall behind the
+fine horizon are merged into one per-minute bucket; per-minute buckets beyond a bound are
+merged into a single "ancient" aggregate. Counts are never dropped, only coarsened, so the
+"everything" window stays exact while the number of buckets stays bounded.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Iterator
+
+_FAR_PAST = -(1 << 62)
+
+
+class Bucket:
+    """Samples per packed (stack id, thread id) key over [t0, t1)."""
+
+    __slots__ = ("t0", "t1", "counts", "total", "cache")
+
+    def __init__(self, t0: float, t1: float) -> None:
+        self.t0 = t0
+        self.t1 = t1
+        self.counts: dict[int, int] = {}
+        self.total = 0
+        # Derived per-view data (function totals for history), dropped on any change.
+        self.cache: dict[object, object] = {}
+
+    def add(self, key: int, count: int) -> None:
+        counts = self.counts
+        counts[key] = counts.get(key, 0) + count
+        self.total += count
+
+    def absorb(self, other: Bucket) -> None:
+        counts = self.counts
+        for key, count in other.counts.items():
+            counts[key] = counts.get(key, 0) + count
+        self.total += other.total
+        self.t0 = min(self.t0, other.t0)
+        self.t1 = max(self.t1, other.t1)
+        self.cache.clear()
+
+
+class BucketStore:
+    """Fine buckets keyed by index (floor(t / bucket_seconds)), coarse buckets keyed by
+    coarse index, and one ancient bucket. Holds at most
+    max_fine + per_coarse - 1 + max_coarse + 1 buckets."""
+
+    def __init__(
+        self, bucket_seconds: float, max_fine: int, coarse_seconds: float, max_coarse: int
+    ) -> None:
+        if bucket_seconds <= 0:
+            raise ValueError("bucket_seconds must be positive")
+        self.bucket_seconds = bucket_seconds
+        self.max_fine = max(1, max_fine)
+        # Coarse buckets are a whole number of fine ones so a minute compacts cleanly.
+        self.per_coarse = max(1, round(coarse_seconds / bucket_seconds))
+        self.max_coarse = max(0, max_coarse)
+        self.fine: dict[int, Bucket] = {}
+        self.coarse: dict[int, Bucket] = {}
+        self.ancient: Bucket | None = None
+        self.fine_from = _FAR_PAST  # fine indices below this live in coarse/ancient
+        self.coarse_from = _FAR_PAST  # coarse indices below this live in ancient
+        self.newest_index = _FAR_PAST
+
+    def __len__(self) -> int:
+        return len(self.fine) + len(self.coarse) + (self.ancient is not None)
+
+    def index_of(self, t: float) -> int:
+        return math.floor(t / self.bucket_seconds)
+
+    def bucket_for(self, index: int) -> Bucket:
+        """The bucket that currently holds fine index `index`, created when missing."""
+        bs = self.bucket_seconds
+        if index >= self.fine_from:
+            b = self.fine.get(index)
+            if b is None:
+                b = self.fine[index] = Bucket(index * bs, (index + 1) * bs)
+            b.cache.clear()
+            return b
+        cidx = index // self.per_coarse
+        if cidx >= self.coarse_from:
+            b = self.coarse.get(cidx)
+            if b is None:
+                width = self.per_coarse * bs
+                b = self.coarse[cidx] = Bucket(cidx * width, (cidx + 1) * width)
+            b.cache.clear()
+            return b
+        if self.ancient is None:
+            self.ancient = Bucket(index * bs, (index + 1) * bs)
+        a = self.ancient
+        a.t0 = min(a.t0, index * bs)
+        a.t1 = max(a.t1, (index + 1) * bs)
+        a.cache.clear()
+        return a
+
+    def targets(self, t_start: float, t_end: float) -> tuple[list[Bucket], list[float]]:
+        """Buckets a batch over [t_start, t_end) goes into, with cumulative weights.
+
+        A batch spanning at most two buckets (py-spy's ~1 s chunks) goes whole into the
+        bucket of its midpoint: counts stay integers and a chunk is never split in two.
+        Longer batches (a saved profile read as one batch) are spread by overlap."""
+        bs = self.bucket_seconds
+        lo = self.index_of(t_start)
+        hi = max(lo, math.ceil(t_end / bs) - 1)
+        if hi - lo <= 1 or t_end <= t_start:
+            index = self.index_of((t_start + max(t_start, t_end)) / 2)
+            self.newest_index = max(self.newest_index, index)
+            return [self.bucket_for(index)], [1.0]
+        self.newest_index = max(self.newest_index, hi)
+        span = t_end - t_start
+        buckets: list[Bucket] = []
+        cum: list[float] = []
+        acc = 0.0
+        for index in range(lo, hi + 1):
+            overlap = min(t_end, (index + 1) * bs) - max(t_start, index * bs)
+            acc += max(0.0, overlap) / span
+            buckets.append(self.bucket_for(index))
+            cum.append(acc)
+        cum[-1] = 1.0
+        return buckets, cum
+
+    @staticmethod
+    def spread(buckets: list[Bucket], cum: list[float], key: int, count: int) -> None:
+        """Add `count` to `buckets` in proportion to the cumulative weights, exactly
+        (cumulative rounding) and in O(min(count, len(buckets)))."""
+        if len(buckets) == 1:
+            buckets[0].add(key, count)
+            return
+        if count >= len(buckets):
+            prev = 0
+            for b, w in zip(buckets, cum, strict=True):
+                upto = math.floor(count * w + 0.5)
+                if upto > prev:
+                    b.add(key, upto - prev)
+                prev = upto
+            return
+        last = len(buckets) - 1
+        for unit in range(count):
+            buckets[min(last, bisect_left(cum, (unit + 0.5) / count))].add(key, 1)
+
+    def compact(self) -> None:
+        """Merge whole coarse intervals behind the fine horizon, then the oldest coarse
+        buckets beyond the bound into the ancient one."""
+        horizon = self.newest_index - self.max_fine + 1
+        new_from = (horizon // self.per_coarse) * self.per_coarse
+        if new_from > self.fine_from:
+            for index in sorted(i for i in self.fine if i < new_from):
+                b = self.fine.pop(index)
+                cidx = index // self.per_coarse
+                if cidx >= self.coarse_from:
+                    dst = self.coarse.get(cidx)
+                    if dst is None:
+                        width = self.per_coarse * self.bucket_seconds
+                        dst = self.coarse[cidx] = Bucket(cidx * width, (cidx + 1) * width)
+                    dst.absorb(b)
+                else:
+                    self._to_ancient(b)
+            self.fine_from = new_from
+        while len(self.coarse) > self.max_coarse:
+            cidx = min(self.coarse)
+            self._to_ancient(self.coarse.pop(cidx))
+            self.coarse_from = max(self.coarse_from, cidx + 1)
+
+    def _to_ancient(self, b: Bucket) -> None:
+        if self.ancient is None:
+            self.ancient = Bucket(b.t0, b.t1)
+        self.ancient.absorb(b)
+
+    def all_buckets(self) -> Iterator[Bucket]:
+        if self.ancient is not None:
+            yield self.ancient
+        for cidx in sorted(self.coarse):
+            yield self.coarse[cidx]
+        for index in sorted(self.fine):
+            yield self.fine[index]
+
+    def between(self, t0: float, t1: float) -> list[Bucket]:
+        """Buckets making up [t0, t1), oldest first. A fine bucket belongs when its
+        midpoint does; a coarser one when it overlaps at least half of the shorter of
+        itself and the range (time behind the fine horizon is only known that coarsely)."""
+        if t1 <= t0:
+            return []
+        bs = self.bucket_seconds
+        out: list[Bucket] = []
+        for b in self.all_buckets():
+            if b.t1 - b.t0 <= bs * 1.000001:
+                mid = (b.t0 + b.t1) / 2
+                if t0 <= mid < t1:
+                    out.append(b)
+                continue
+            overlap = min(b.t1, t1) - max(b.t0, t0)
+            if overlap > 0 and overlap >= 0.5 * min(b.t1 - b.t0, t1 - t0):
+                out.append(b)
+        return out

@@ -1,0 +1,231 @@
+"""Pure computations behind `StackTree.snapshot`: folding stack counts onto the trie
+(node totals for the icicle, own/total per function for the table) and building the
+immutable, pruned call tree.
+
+Each distinct stack carries its trie nodes and its distinct function keys as int tuples
+(samplers/treeindex.py), so folding is a walk over short tuples; stacks seen once in
+the selection (most of them, in a live window) are counted by `Counter` at C speed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from itertools import chain
+
+from samplers.model import Frame
+from samplers.snapshot import CallNode
+from samplers.treeindex import ROOT, StackIndex, Trie
+
+
+@dataclass(slots=True)
+class Folded:
+    """Counts of one selection of stacks below `root` (ROOT, or the zoomed node)."""
+
+    root: int
+    samples: int = 0
+    totals: dict[int, int] = field(default_factory=dict)  # node -> samples through it
+    own: dict[int, int] = field(default_factory=dict)  # node -> samples ending there
+    own_by_key: dict[int, int] = field(default_factory=dict)  # function key -> own
+    total_by_key: dict[int, int] = field(default_factory=dict)  # recursion counted once
+
+
+def fold(
+    stack_counts: Mapping[int, int],
+    index: StackIndex,
+    g: int,
+    root: int = ROOT,
+    nodes_wanted: bool = True,
+) -> Folded:
+    """Fold `stack_counts` (stack id -> samples; all through `root`) onto trie `g`.
+    Zoomed (root != ROOT), only the part of each stack from `root` down is counted, and a
+    function is "outermost" within that part."""
+    trie = index.tries[g]
+    key = trie.key
+    cut = trie.depth[root] - 1 if root != ROOT else 0
+    stack_nodes = index.nodes[g]
+    if root == ROOT:
+        funcs = index.funcs_in[g]
+        func_sets: Callable[[int], tuple[int, ...]] = funcs.__getitem__
+        node_path: Callable[[int], tuple[int, ...]] = stack_nodes.__getitem__
+    else:
+
+        def node_path(sid: int) -> tuple[int, ...]:
+            return stack_nodes[sid][cut:]
+
+        def func_sets(sid: int) -> tuple[int, ...]:
+            return tuple(dict.fromkeys(key[n] for n in stack_nodes[sid][cut:]))
+
+    once = [sid for sid, c in stack_counts.items() if c == 1]
+    many = [(sid, c) for sid, c in stack_counts.items() if c > 1]
+    out = Folded(root, sum(stack_counts.values()))
+    total_by_key: dict[int, int] = Counter(chain.from_iterable(map(func_sets, once)))
+    own: dict[int, int] = Counter(p[-1] if p else root for p in map(node_path, once))
+    totals: dict[int, int] = (
+        Counter(chain.from_iterable(map(node_path, once))) if nodes_wanted else {}
+    )
+    get_t = totals.get
+    get_k = total_by_key.get
+    for sid, c in many:
+        path = node_path(sid)
+        leaf = path[-1] if path else root
+        own[leaf] = own.get(leaf, 0) + c
+        if nodes_wanted:
+            for n in path:
+                totals[n] = get_t(n, 0) + c
+        for k in func_sets(sid):
+            total_by_key[k] = get_k(k, 0) + c
+    own_by_key: dict[int, int] = {}
+    for n, c in own.items():
+        k = key[n]
+        if k >= 0:
+            own_by_key[k] = own_by_key.get(k, 0) + c
+    if nodes_wanted:
+        totals[root] = out.samples
+    out.totals, out.own, out.own_by_key, out.total_by_key = totals, own, own_by_key, total_by_key
+    return out
+
+
+def build_calltree(
+    folded: Folded,
+    trie: Trie,
+    keys: list[Frame],
+    min_total: int,
+    delta: Callable[[int, int], float | None] | None = None,
+) -> CallNode:
+    """Immutable call tree from the folded nodes, children largest first.
+
+    Nodes under `min_total` samples are left out (their samples stay in the parent's
+    total): nothing narrower than a terminal cell can be drawn, and building a frozen
+    node per tiny frame would cost more than the rest of the snapshot."""
+    totals = folded.totals
+    own = folded.own
+    key = trie.key
+    parent = trie.parent
+    root = folded.root
+    children: dict[int, list[int]] = {}
+    for n, t in totals.items():
+        if t >= min_total and n != root:
+            children.setdefault(parent[n], []).append(n)
+    built: dict[int, CallNode] = {}
+    work: list[tuple[int, bool]] = [(root, True)]
+    while work:
+        node, entering = work.pop()
+        if entering:
+            work.append((node, False))
+            work.extend((c, True) for c in children.get(node, ()))
+            continue
+        kids = children.get(node, [])
+        kids.sort(key=lambda c: (-totals[c], c))
+        total = totals.get(node, 0)
+        built[node] = CallNode(
+            frame=keys[key[node]] if node != ROOT else None,
+            total=total,
+            own=own.get(node, 0),
+            children=tuple(built.pop(c) for c in kids),
+            delta=None if delta is None else delta(node, total),
+        )
+    return built[root]
+
+
+def resample_weights(
+    spans: list[tuple[float, float]], t_start: float, t_end: float, points: int
+) -> list[list[tuple[int, float]]]:
+    """For each (t0, t1) span, the (point index, fraction) pairs it spreads over when
+    [t_start, t_end) is cut into `points` equal parts, by overlap. A span wholly outside
+    the range goes to the nearest end point so no counted sample is dropped."""
+    out: list[list[tuple[int, float]]] = []
+    width = (t_end - t_start) / points if points else 0.0
+    for t0, t1 in spans:
+        if width <= 0:
+            out.append([(0, 1.0)])
+            continue
+        a = max(t0, t_start)
+        b = min(t1, t_end)
+        if b <= a:
+            mid = (t0 + t1) / 2
+            idx = min(points - 1, max(0, int((mid - t_start) / width)))
+            out.append([(idx, 1.0)])
+            continue
+        first = min(points - 1, int((a - t_start) / width))
+        last = min(points - 1, int((b - t_start - 1e-9) / width))
+        span = b - a
+        parts: list[tuple[int, float]] = []
+        for idx in range(first, last + 1):
+            lo = max(a, t_start + idx * width)
+            hi = min(b, t_start + (idx + 1) * width)
+            if hi > lo:
+                parts.append((idx, (hi - lo) / span))
+        out.append(parts or [(first, 1.0)])
+    return out
+
+
+class RunningFold:
+    """A Folded of everything, kept current as samples arrive (no thread filter, no
+    zoom): the "since start" view then costs nothing to fold however long the run."""
+
+    def __init__(self, folded: Folded) -> None:
+        self.folded = folded
+
+    def add(self, index: StackIndex, g: int, sid: int, count: int) -> None:
+        f = self.folded
+        totals = f.totals
+        get = totals.get
+        path = index.nodes[g][sid]
+        for n in path:
+            totals[n] = get(n, 0) + count
+        totals[ROOT] = get(ROOT, 0) + count
+        f.samples += count
+        leaf = path[-1] if path else ROOT
+        f.own[leaf] = f.own.get(leaf, 0) + count
+        k = index.tries[g].key[leaf]
+        if k >= 0:
+            f.own_by_key[k] = f.own_by_key.get(k, 0) + count
+        by_key = f.total_by_key
+        for k in index.funcs_in[g][sid]:
+            by_key[k] = by_key.get(k, 0) + count
+
+
+class NodeDelta:
+    """Share of a call-tree node now minus its share in the baseline, in points. Nodes
+    are matched across trees by their path of function keys."""
+
+    def __init__(
+        self,
+        index: StackIndex,
+        base: StackIndex,
+        g: int,
+        base_totals: dict[int, int],
+        n: int,
+        nb: int,
+    ) -> None:
+        self._trie = index.tries[g]
+        self._keys = index.keys(g)
+        self._base = base
+        self._g = g
+        self._base_totals = base_totals
+        self._n = n
+        self._nb = nb
+        self._same = index is base
+        self._mapped: dict[int, int] = {ROOT: ROOT}
+
+    def _map(self, node: int) -> int:
+        path: list[int] = []
+        while node not in self._mapped:
+            path.append(node)
+            node = self._trie.parent[node]
+        other = self._mapped[node]
+        base_trie = self._base.tries[self._g]
+        for mine in reversed(path):
+            if other >= 0:
+                k = self._base.key_id(self._keys[self._trie.key[mine]], self._g)
+                found = None if k is None else base_trie.child(other, k)
+                other = -1 if found is None else found
+            self._mapped[mine] = other
+        return other
+
+    def __call__(self, node: int, total: int) -> float:
+        other = node if self._same else self._map(node)
+        before = self._base_totals.get(other, 0) if other >= 0 else 0
+        return 100.0 * (total / self._n - before / self._nb)
