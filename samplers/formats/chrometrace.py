@@ -28,7 +28,9 @@ _THREAD = re.compile(r"^thread \((?:0x[0-9a-fA-F]+|\d+)\)(?:: ?(?P<name>.*))?$")
 def read(data: bytes) -> Profile:
     try:
         events = json.loads(data)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise FormatError("is JSON nested too deeply to be a profile") from None
+    except ValueError as exc:
         raise FormatError(f"is not valid JSON ({str(exc)[:80]})") from None
     if isinstance(events, dict) and isinstance(events.get("traceEvents"), list):
         events = events["traceEvents"]
@@ -43,7 +45,9 @@ def read(data: bytes) -> Profile:
         if not isinstance(e, dict) or e.get("ph") not in ("B", "E"):
             if isinstance(e, dict) and isinstance(e.get("ph"), str):
                 continue  # other event kinds (metadata, counters) carry no stacks
-            raise FormatError(f"event {n} is not a chrometrace event")
+            raise FormatError(
+                f"is a JSON list but not a chrometrace profile (event {n} is not an event)"
+            )
         ts = e.get("ts")
         if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
             raise FormatError(f"event {n} has no numeric ts")

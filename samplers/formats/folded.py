@@ -3,7 +3,8 @@
 Writing: one line per (thread, stack), root first, frames labelled `function (file:line)`.
 When the profile has more than one named thread, each line starts with a `thread (NAME)`
 root frame. Names cannot contain the separator, so `;` becomes `;` (U+037E, GREEK
-QUESTION MARK, which looks the same) and control characters (newlines, ESC, ...) become
+QUESTION MARK, which looks the same), a `#` starting a line becomes `＃` (U+FF03) so it is
+not taken for a comment, and control characters (newlines, ESC, ...) become
 their visible Unicode "control pictures" (U+2400 block). Metadata goes first as
 `# key: "json string"` comment lines; the quoted value never ends in a digit, so
 flamegraph.pl and speedscope skip these lines instead of reading a count from them.
@@ -68,7 +69,10 @@ def write(profile: Profile) -> bytes:
             parts.insert(0, f"thread ({_escape(sample.thread)})")
         if not parts:
             parts = ["?"]
-        lines.append(f"{';'.join(parts)} {sample.count}")
+        stack = ";".join(parts)
+        if stack.startswith("#"):  # would read as a comment: use the fullwidth lookalike
+            stack = "\uff03" + stack[1:]
+        lines.append(f"{stack} {sample.count}")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

@@ -192,7 +192,9 @@ def _thread_name(p: dict[str, Any], i: int, count: int) -> str:
 def read(data: bytes) -> Profile:
     try:
         doc = json.loads(data)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise FormatError("is JSON nested too deeply to be a profile") from None
+    except ValueError as exc:
         raise FormatError(f"is not valid JSON ({str(exc)[:80]})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("profiles"), list):
         raise FormatError("is JSON but not a speedscope profile (no profiles list)")
