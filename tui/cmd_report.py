@@ -1,0 +1,91 @@
+"""`flametop report`: print a saved profile's top functions, compare it with a baseline,
+or convert it to other formats (with a baseline, an SVG output is the differential flame
+graph). Reading is done once; every problem a file can have becomes one line, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from rich.console import Console
+
+from samplers.errors import FormatError, UsageError
+from samplers.fileio import atomic_write
+from samplers.formats import detect_format, read_profile, write_profile
+from samplers.formats.svg import write_diff
+from samplers.model import Profile
+from samplers.record import validate_outputs
+from samplers.report import Report, build_diff, build_report, report_json
+
+
+def load_profile(path: str, sample_type: str | None = None) -> tuple[Profile, str]:
+    """The profile in `path` and the format it was found to be. Any failure to read it,
+    even a reader bug, is a FormatError naming the file: never a traceback."""
+    try:
+        fmt = detect_format(path)
+        return read_profile(path, fmt, sample_type=sample_type), fmt
+    except FormatError:
+        raise
+    except MemoryError:
+        raise FormatError(f"{path}: too large to read into memory") from None
+    except Exception as exc:  # noqa: BLE001 - a corrupt file must not become a traceback
+        what = str(exc).splitlines()[0][:100] if str(exc) else ""
+        raise FormatError(
+            f"{path}: cannot be read ({type(exc).__name__}{': ' + what if what else ''});"
+            " is it a complete profile file?"
+        ) from None
+
+
+def _write_outputs(
+    args: argparse.Namespace, profile: Profile, baseline: Profile | None
+) -> list[str]:
+    """Write every -o; returns the lines to tell the user."""
+    specs = validate_outputs(args.output, args.format, args.force)
+    told: list[str] = []
+    for spec in specs:
+        if baseline is not None and spec.fmt == "svg":
+            atomic_write(spec.path, write_diff(profile, baseline), overwrite=args.force)
+            told.append(f"wrote {spec.path} (differential flame graph vs {args.baseline})")
+        else:
+            write_profile(profile, spec.path, spec.fmt, overwrite=args.force)
+            told.append(f"wrote {spec.path} ({spec.fmt})")
+    return told
+
+
+def run_report(args: argparse.Namespace) -> int:
+    if args.format and not args.output:
+        raise UsageError("--format names the format of each -o OUT; give -o OUT too")
+    profile, fmt = load_profile(args.file, args.sample_type)
+    baseline: Profile | None = None
+    baseline_fmt = ""
+    if args.baseline:
+        baseline, baseline_fmt = load_profile(args.baseline, args.sample_type)
+    report: Report
+    if baseline is None:
+        report = build_report(profile, args.file)
+    else:
+        report = build_diff(profile, baseline, args.file, args.baseline)
+    if args.output:
+        for line in _write_outputs(args, profile, baseline):
+            print(f"flametop: {line}", file=sys.stderr)
+        if not args.json:
+            return 0
+    try:
+        if args.json:
+            doc = report_json(report, args.top, fmt, baseline_fmt)
+            # ASCII only: no raw C1 control character can reach a terminal.
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        else:
+            from tui.report_table import print_report
+
+            console = Console(highlight=False, soft_wrap=False)
+            print_report(report, args.top, console, fmt, baseline_fmt)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `flametop report … | head`: the reader has gone; that is not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return 0
