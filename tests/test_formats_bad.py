@@ -33,7 +33,7 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "truncated.pb.gz": (gzip.compress(b"x" * 5000)[:20], "truncated gzip|corrupt gzip"),
     "random.bin": (os.urandom(4096), ""),
     "not-a-profile.json": (json.dumps({"hello": "world"}).encode(), "not a speedscope profile"),
-    "list.json": (b"[1, 2, 3]", "not a chrometrace event"),
+    "list.json": (b"[1, 2, 3]", "not a chrometrace profile"),
     "deep.json": (b"[" * 100_000 + b"]" * 100_000, "JSON"),
     "other-message.pb": (_descriptor_bytes(), "pprof"),
     "nocount.folded": (b"main;work 3\nmain;other\n", "line 2 has no sample count"),
