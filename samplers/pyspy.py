@@ -31,6 +31,7 @@ HANG_SECONDS = 3.0  # a run that has not ended this long after SIGINT is killed
 START_CHECK_SECONDS = 0.7  # py-spy reports a bad pid or no permission within ~0.4 s
 BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # after consecutive failures; then give up
 MAX_ERRORS_KEPT = 20
+LATENCY_WINDOW = 30  # runs averaged for the start-up latency (the hand-over lead)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +65,10 @@ def estimate_ticks(samples: tuple[Sample, ...], mode: Mode) -> int:
     holds the GIL per tick, so the counts add up."""
     if mode == "gil":
         return sum(s.count for s in samples)
-    per_thread: dict[tuple[str, str], int] = {}
+    per_thread: dict[tuple[tuple[str, ...], str], int] = {}
     for s in samples:
-        proc = s.stack[0].function if s.stack and s.stack[0].function.startswith("process ") else ""
-        key = (proc, s.thread)
+        procs = tuple(f.function for f in s.stack if f.function.startswith("process "))
+        key = (procs, s.thread)
         per_thread[key] = per_thread.get(key, 0) + s.count
     return max(per_thread.values(), default=0)
 
@@ -144,10 +145,17 @@ class PySpySampler:
     runs the chunks and hands finished SampleBatch objects over a queue."""
 
     def __init__(
-        self, pid: int, *, chunk_seconds: float = CHUNK_SECONDS, **options: object
+        self,
+        pid: int,
+        *,
+        chunk_seconds: float = CHUNK_SECONDS,
+        overlap: bool = True,
+        **options: object,
     ) -> None:
         self.pid = pid
         self.chunk_seconds = chunk_seconds
+        # False: start each run only when the previous is stopped (for measuring the gain)
+        self.overlap = overlap
         self._opts = PySpyOptions()
         self._pending = self._opts
         self.configure(**options)
@@ -301,7 +309,7 @@ class PySpySampler:
             nxt: _Run | None = None
             # Sleep until the lead point, watching for stop and for the run ending early.
             while not self._stop.is_set() and not cur.done.is_set():
-                lead_at = due - self._latency - 0.005
+                lead_at = due - (self._latency + 0.005 if self.overlap else 0.0)
                 now = time.time()
                 if nxt is None and now >= lead_at:
                     nxt = self._spawn()
@@ -391,13 +399,19 @@ class PySpySampler:
         # Same-named threads would add up: never claim more ticks than the run's life.
         ticks = min(estimate_ticks(samples, run.opts.mode), round((t_end - run.spawned) * rate))
         sampled_for = ticks / rate
-        if sampled_for >= 0.5 * (t_end - run.spawned):
+        busy = sampled_for >= 0.5 * (t_end - run.spawned)
+        if busy:
             # Start-up latency: the part of this run's life it was not sampling. Only a
-            # busy target tells it (py-spy reports no idle ticks in cpu mode).
-            latency = max(0.0, (t_end - run.spawned) - sampled_for)
-            self._latency = min(0.5, 0.7 * self._latency + 0.3 * latency)
-            self.latencies.append(latency)
-        t_start = boundary if boundary is not None else max(run.spawned, t_end - sampled_for)
+            # busy target tells it (py-spy reports no idle samples in cpu mode). py-spy
+            # spaces samples randomly (+-10% per 1 s chunk), so one run says little;
+            # the mean over recent runs converges.
+            self.latencies.append((t_end - run.spawned) - sampled_for)
+            del self.latencies[:-LATENCY_WINDOW]
+            mean = sum(self.latencies) / len(self.latencies)
+            self._latency = min(0.5, max(0.0, mean))
+        first_sample = t_end - sampled_for if busy else run.spawned + self._latency
+        first_sample = min(t_end, max(run.spawned, first_sample))
+        t_start = boundary if boundary is not None else first_sample
         notes: tuple[str, ...] = ()
         if summary and summary.errors:
             notes = (f"py-spy sampling errors: {summary.errors}",)
@@ -415,7 +429,7 @@ class PySpySampler:
             gap = max(0.0, t_start - self._t_last)  # time no batch covers
             if boundary is not None:
                 # A handed-over run that started sampling after the boundary left a gap.
-                gap += max(0.0, (t_end - sampled_for) - boundary)
+                gap += max(0.0, first_sample - boundary)
             self._expected += max(0.0, t_end - self._t_last) * rate
             self._ticks += ticks
             self._gap_total += gap

@@ -127,7 +127,7 @@ def parse_raw_line(line: str, keep_thread_frame: bool) -> Sample | None:
 
     A `thread (tid): Name` root names the sample's thread; it stays in the stack as a
     root frame only when the user asked for per-thread roots."""
-    line = line.rstrip("\r\n")
+    line = line.rstrip("\r\n ")
     stack_text, _, count_text = line.rpartition(" ")
     if not stack_text or not count_text.isdigit():
         return None
@@ -136,14 +136,15 @@ def parse_raw_line(line: str, keep_thread_frame: bool) -> Sample | None:
     rest = stack_text
     while rest.startswith("process "):
         proc, rest = _strip_process(rest)
-        frames.append(Frame(proc))
+        frames.append(Frame(" ".join(proc.split())))  # a command line may hold newlines
     for token in _split_frames(rest) if rest else []:
         thread_match = _THREAD_RE.match(token)
         if thread_match is not None and not thread:
             name = (thread_match.group("name") or "").strip()
             thread = name or thread_match.group("tid")
             if keep_thread_frame:
-                frames.append(Frame(token))
+                # `thread (NAME)`: the root the folded format writes and reads back
+                frames.append(Frame(f"thread ({thread})"))
             continue
         frames.append(parse_frame(token))
     if not frames:
@@ -151,8 +152,23 @@ def parse_raw_line(line: str, keep_thread_frame: bool) -> Sample | None:
     return Sample(thread, tuple(frames), int(count_text))
 
 
+def _records(text: str) -> list[str]:
+    """Lines of raw output, except that with --subprocesses a command line may contain
+    newlines: then a record starts only at a `process PID:` root."""
+    lines = text.split("\n")
+    if not text.startswith("process "):
+        return lines
+    records: list[str] = []
+    for line in lines:
+        if records and not _PROCESS_HEAD_RE.match(line):
+            records[-1] += "\n" + line
+        else:
+            records.append(line)
+    return records
+
+
 def parse_raw(text: str, keep_thread_frame: bool) -> tuple[Sample, ...]:
-    samples = (parse_raw_line(line, keep_thread_frame) for line in text.splitlines())
+    samples = (parse_raw_line(rec, keep_thread_frame) for rec in _records(text) if rec)
     return tuple(s for s in samples if s is not None)
 
 

@@ -240,8 +240,8 @@ def _record(
         sampler=pyspy_version(exe),
         rate=req.rate,
         mode=req.mode,
-        start_time=batches[0].t_start if batches else started,
-        duration_s=(batches[-1].t_end - batches[0].t_start) if batches else wall,
+        start_time=started,
+        duration_s=(batches[-1].t_end - started) if batches else wall,
     )
     profile = Profile(metadata, tuple(batches), tuple(readings), health)
     problems: list[str] = []
