@@ -10,20 +10,18 @@ every run) is the lead. Batches meet at the instant the old run is interrupted.
 
 from __future__ import annotations
 
-import os
 import queue
-import signal
-import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
 from samplers.errors import FlametopError, SamplerFailedError, TargetNotFoundError
-from samplers.model import MODES, Health, Mode, Sample, SampleBatch, SamplerState
+from samplers.model import MODES, Health, SampleBatch, SamplerState
 from samplers.pyspy_raw import classify_failure, find_pyspy, parse_raw, parse_run_summary
+from samplers.pyspy_run import PySpyOptions, PySpyRun, estimate_ticks
 from samplers.system import process_alive
 
 CHUNK_SECONDS = 1.0
@@ -32,112 +30,6 @@ START_CHECK_SECONDS = 0.7  # py-spy reports a bad pid or no permission within ~0
 BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # after consecutive failures; then give up
 MAX_ERRORS_KEPT = 20
 LATENCY_WINDOW = 30  # runs averaged for the start-up latency (the hand-over lead)
-
-
-@dataclass(frozen=True, slots=True)
-class PySpyOptions:
-    mode: Mode = "cpu"
-    rate: float = 100.0
-    threads: bool = False
-    native: bool = False
-    subprocesses: bool = False
-    nonblocking: bool = False
-
-    def args(self) -> list[str]:
-        out = ["--rate", str(max(1, round(self.rate)))]
-        out += {"cpu": [], "wall": ["--idle"], "gil": ["--gil"]}[self.mode]
-        # --threads is always on: the thread root names Sample.thread; the frame is kept
-        # in the stack only when the user asked for it.
-        out.append("--threads")
-        if self.native:
-            out.append("--native")
-        if self.subprocesses:
-            out.append("--subprocesses")
-        if self.nonblocking:
-            out.append("--nonblocking")
-        return out
-
-
-def estimate_ticks(samples: tuple[Sample, ...], mode: Mode) -> int:
-    """How many sampling ticks a run took. py-spy counts traces, not ticks: with
-    --threads each thread sampled in a tick adds one, so the busiest thread's count is the
-    tick count (exact in wall mode, the on-CPU ticks in cpu mode); in gil mode one thread
-    holds the GIL per tick, so the counts add up."""
-    if mode == "gil":
-        return sum(s.count for s in samples)
-    per_thread: dict[tuple[tuple[str, ...], str], int] = {}
-    for s in samples:
-        procs = tuple(f.function for f in s.stack if f.function.startswith("process "))
-        key = (procs, s.thread)
-        per_thread[key] = per_thread.get(key, 0) + s.count
-    return max(per_thread.values(), default=0)
-
-
-class _Run:
-    """One `py-spy record` process: a chunk. A waiter thread reaps it with wait4 so its
-    exact CPU time is known (the profiler publishes its own cost)."""
-
-    def __init__(self, exe: str, pid: int, opts: PySpyOptions, workdir: Path, n: int) -> None:
-        self.opts = opts
-        self.out = workdir / f"chunk-{n}.txt"
-        self._stdout_path = workdir / f"chunk-{n}.stdout"
-        self._stderr_path = workdir / f"chunk-{n}.stderr"
-        argv = [exe, "record", "--pid", str(pid), "--format", "raw", "-o", str(self.out)]
-        argv += opts.args()
-        self.spawned = time.time()
-        self.stop_sent: float | None = None
-        self.ended: float | None = None
-        self.returncode: int | None = None
-        self.cpu_seconds = 0.0
-        self.done = threading.Event()
-        self._lock = threading.Lock()
-        with open(self._stdout_path, "wb") as so, open(self._stderr_path, "wb") as se:
-            # Own session: a terminal's Ctrl-C must not end runs behind our back.
-            self.proc = subprocess.Popen(  # noqa: S603 - argument list, no shell
-                argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se, start_new_session=True
-            )
-        threading.Thread(target=self._reap, name="flametop-pyspy-reap", daemon=True).start()
-
-    def _reap(self) -> None:
-        try:
-            _, status, usage = os.wait4(self.proc.pid, 0)
-            code = os.waitstatus_to_exitcode(status)
-            cpu = usage.ru_utime + usage.ru_stime
-        except ChildProcessError:
-            code, cpu = -1, 0.0
-        with self._lock:
-            self.returncode = code
-            self.proc.returncode = code  # so Popen never waits on a reaped pid
-            self.cpu_seconds = cpu
-            self.ended = time.time()
-        self.done.set()
-
-    def _signal(self, sig: int) -> None:
-        with self._lock:  # never signal a pid that was reaped (and may be reused)
-            if self.returncode is None:
-                try:
-                    os.kill(self.proc.pid, sig)
-                except ProcessLookupError:
-                    pass
-
-    def interrupt(self) -> float:
-        self.stop_sent = time.time()
-        self._signal(signal.SIGINT)
-        return self.stop_sent
-
-    def kill(self) -> None:
-        self._signal(signal.SIGKILL)
-
-    def text(self) -> tuple[str, str, str]:
-        """(raw output, stdout, stderr); empty strings for what was not written."""
-        parts = []
-        for path in (self.out, self._stdout_path, self._stderr_path):
-            try:
-                parts.append(path.read_text(encoding="utf-8", errors="replace"))
-                path.unlink()
-            except OSError:
-                parts.append("")
-        return parts[0], parts[1], parts[2]
 
 
 class PySpySampler:
@@ -150,12 +42,16 @@ class PySpySampler:
         *,
         chunk_seconds: float = CHUNK_SECONDS,
         overlap: bool = True,
+        hang_seconds: float = HANG_SECONDS,
+        backoff: tuple[float, ...] = BACKOFF,
         **options: object,
     ) -> None:
         self.pid = pid
         self.chunk_seconds = chunk_seconds
         # False: start each run only when the previous is stopped (for measuring the gain)
         self.overlap = overlap
+        self.hang_seconds = hang_seconds
+        self.backoff = backoff
         self._opts = PySpyOptions()
         self._pending = self._opts
         self.configure(**options)
@@ -167,7 +63,7 @@ class PySpySampler:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
-        self._first: _Run | None = None
+        self._first: PySpyRun | None = None
         self._runs = 0
         # health counters, guarded by _lock
         self._ticks = 0
@@ -261,17 +157,17 @@ class PySpySampler:
         delivered by poll()."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(HANG_SECONDS + 2.0)
+            self._thread.join(2 * self.hang_seconds + 2.0)
         if self._workdir is not None:
             self._workdir.cleanup()
             self._workdir = None
 
     # -- the chunk loop -------------------------------------------------------------
-    def _spawn(self) -> _Run:
+    def _spawn(self) -> PySpyRun:
         assert self._workdir is not None
         self._opts = self._pending
         self._runs += 1
-        return _Run(self._exe, self.pid, self._opts, Path(self._workdir.name), self._runs)
+        return PySpyRun(self._exe, self.pid, self._opts, Path(self._workdir.name), self._runs)
 
     def _classify(self, stderr: str, stdout: str) -> FlametopError:
         if not process_alive(self.pid):
@@ -306,7 +202,7 @@ class PySpySampler:
         failures = 0
         while True:
             due = cur.spawned + self._latency + self.chunk_seconds
-            nxt: _Run | None = None
+            nxt: PySpyRun | None = None
             # Sleep until the lead point, watching for stop and for the run ending early.
             while not self._stop.is_set() and not cur.done.is_set():
                 lead_at = due - (self._latency + 0.005 if self.overlap else 0.0)
@@ -322,9 +218,9 @@ class PySpySampler:
                 self._discard(nxt)  # stopping: the freshly started run has nothing yet
                 nxt = None
             t_end = cur.interrupt() if not ended_early else (cur.ended or time.time())
-            if not cur.done.wait(HANG_SECONDS):
+            if not cur.done.wait(self.hang_seconds):
                 cur.kill()
-                cur.done.wait(HANG_SECONDS)
+                cur.done.wait(self.hang_seconds)
                 self._note_error("py-spy hung and was killed; its chunk is lost")
             ok = self._deliver(cur, boundary, t_end)
             target_gone = ended_early and not process_alive(self.pid)
@@ -344,7 +240,7 @@ class PySpySampler:
                 failures = 0
             else:
                 failures += 1
-                if failures > len(BACKOFF):
+                if failures > len(self.backoff):
                     last = self._errors[-1] if self._errors else "no message"
                     self._finish(
                         "failed",
@@ -355,7 +251,7 @@ class PySpySampler:
                     return
                 with self._lock:
                     self._restarts += 1
-                if self._stop.wait(BACKOFF[failures - 1]):
+                if self._stop.wait(self.backoff[failures - 1]):
                     self._finish("stopped")
                     return
             if nxt is None:
@@ -365,14 +261,14 @@ class PySpySampler:
                 boundary = t_end
             cur = nxt
 
-    def _discard(self, run: _Run) -> None:
+    def _discard(self, run: PySpyRun) -> None:
         run.kill()
-        run.done.wait(HANG_SECONDS)
+        run.done.wait(self.hang_seconds)
         run.text()
         with self._lock:
             self._own_cpu += run.cpu_seconds
 
-    def _deliver(self, run: _Run, boundary: float | None, t_end: float) -> bool:
+    def _deliver(self, run: PySpyRun, boundary: float | None, t_end: float) -> bool:
         """Parse a finished run, queue its batch, update health. False if it failed."""
         raw, out, err = run.text()
         summary = parse_run_summary(out)

@@ -1,0 +1,119 @@
+"""One `py-spy record` process (a chunk of live sampling) and the options it runs with."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from samplers.model import Mode, Sample
+
+
+@dataclass(frozen=True, slots=True)
+class PySpyOptions:
+    mode: Mode = "cpu"
+    rate: float = 100.0
+    threads: bool = False
+    native: bool = False
+    subprocesses: bool = False
+    nonblocking: bool = False
+
+    def args(self) -> list[str]:
+        out = ["--rate", str(max(1, round(self.rate)))]
+        out += {"cpu": [], "wall": ["--idle"], "gil": ["--gil"]}[self.mode]
+        # --threads is always on: the thread root names Sample.thread; the frame is kept
+        # in the stack only when the user asked for it.
+        out.append("--threads")
+        if self.native:
+            out.append("--native")
+        if self.subprocesses:
+            out.append("--subprocesses")
+        if self.nonblocking:
+            out.append("--nonblocking")
+        return out
+
+
+def estimate_ticks(samples: tuple[Sample, ...], mode: Mode) -> int:
+    """How many sampling ticks a run took. py-spy counts traces, not ticks: with
+    --threads each thread sampled in a tick adds one, so the busiest thread's count is the
+    tick count (exact in wall mode, the on-CPU ticks in cpu mode); in gil mode one thread
+    holds the GIL per tick, so the counts add up."""
+    if mode == "gil":
+        return sum(s.count for s in samples)
+    per_thread: dict[tuple[tuple[str, ...], str], int] = {}
+    for s in samples:
+        procs = tuple(f.function for f in s.stack if f.function.startswith("process "))
+        key = (procs, s.thread)
+        per_thread[key] = per_thread.get(key, 0) + s.count
+    return max(per_thread.values(), default=0)
+
+
+class PySpyRun:
+    """One `py-spy record` process: a chunk. A waiter thread reaps it with wait4 so its
+    exact CPU time is known (the profiler publishes its own cost)."""
+
+    def __init__(self, exe: str, pid: int, opts: PySpyOptions, workdir: Path, n: int) -> None:
+        self.opts = opts
+        self.out = workdir / f"chunk-{n}.txt"
+        self._stdout_path = workdir / f"chunk-{n}.stdout"
+        self._stderr_path = workdir / f"chunk-{n}.stderr"
+        argv = [exe, "record", "--pid", str(pid), "--format", "raw", "-o", str(self.out)]
+        argv += opts.args()
+        self.spawned = time.time()
+        self.stop_sent: float | None = None
+        self.ended: float | None = None
+        self.returncode: int | None = None
+        self.cpu_seconds = 0.0
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        with open(self._stdout_path, "wb") as so, open(self._stderr_path, "wb") as se:
+            # Own session: a terminal's Ctrl-C must not end runs behind our back.
+            self.proc = subprocess.Popen(  # noqa: S603 - argument list, no shell
+                argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se, start_new_session=True
+            )
+        threading.Thread(target=self._reap, name="flametop-pyspy-reap", daemon=True).start()
+
+    def _reap(self) -> None:
+        try:
+            _, status, usage = os.wait4(self.proc.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+            cpu = usage.ru_utime + usage.ru_stime
+        except ChildProcessError:
+            code, cpu = -1, 0.0
+        with self._lock:
+            self.returncode = code
+            self.proc.returncode = code  # so Popen never waits on a reaped pid
+            self.cpu_seconds = cpu
+            self.ended = time.time()
+        self.done.set()
+
+    def _signal(self, sig: int) -> None:
+        with self._lock:  # never signal a pid that was reaped (and may be reused)
+            if self.returncode is None:
+                try:
+                    os.kill(self.proc.pid, sig)
+                except ProcessLookupError:
+                    pass
+
+    def interrupt(self) -> float:
+        self.stop_sent = time.time()
+        self._signal(signal.SIGINT)
+        return self.stop_sent
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def text(self) -> tuple[str, str, str]:
+        """(raw output, stdout, stderr); empty strings for what was not written."""
+        parts = []
+        for path in (self.out, self._stdout_path, self._stderr_path):
+            try:
+                parts.append(path.read_text(encoding="utf-8", errors="replace"))
+                path.unlink()
+            except OSError:
+                parts.append("")
+        return parts[0], parts[1], parts[2]
