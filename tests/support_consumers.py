@@ -225,3 +225,162 @@ def function_counts(profile: Profile) -> dict[str, int]:
         if s.stack:
             out[s.stack[-1].function] = out.get(s.stack[-1].function, 0) + s.count
     return out
+
+
+# A tiny busy Python program for py-spy: a hot and a cold function on the main thread, a
+# worker thread whose name holds the folded separator, a non-ASCII function, and a child
+# process whose command line holds `;` (for --subprocesses).
+PYSPY_TARGET = """
+import subprocess, sys, threading, time
+
+def hot():
+    s = 0
+    for i in range(20000):
+        s += i * i
+    return s
+
+def cold():
+    s = 0
+    for i in range(5000):
+        s += i
+    return s
+
+def 計算():
+    return hot()
+
+def worker():
+    while True:
+        計算()
+
+def main(seconds):
+    threading.Thread(target=worker, name="Worker;One", daemon=True).start()
+    child = subprocess.Popen([sys.executable, "-c",
+        "import time; end = time.time() + %f\\nwhile time.time() < end: sum(range(1000))" % seconds])
+    end = time.time() + seconds
+    while time.time() < end:
+        hot(); hot(); hot(); cold()
+    child.wait()
+
+main(float(sys.argv[1]))
+"""
+
+
+def find_pyspy() -> str | None:
+    import sys
+
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def start_pyspy_target(tmp: Path, seconds: float = 4.0) -> subprocess.Popen[bytes]:
+    """Start PYSPY_TARGET with this interpreter (no PATH shim: the pid is Python's)."""
+    import sys
+
+    script = tmp / "busy_target.py"
+    script.write_text(PYSPY_TARGET, encoding="utf-8")
+    return subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
+        [sys.executable, str(script), str(seconds)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def pyspy_record(
+    pid: int, out: Path, fmt: str, *flags: str, seconds: int = 1
+) -> subprocess.Popen[str]:
+    """Start `py-spy record` on `pid` (nonblocking, so several runs can share a target)."""
+    pyspy = find_pyspy()
+    assert pyspy is not None
+    return subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
+        [
+            pyspy,
+            "record",
+            "--pid",
+            str(pid),
+            "-d",
+            str(seconds),
+            "-r",
+            "100",
+            "--nonblocking",
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+            *flags,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+GO_PROGRAM = """package main
+
+import (
+\t"os"
+\t"runtime/pprof"
+\t"time"
+)
+
+//go:noinline
+func spin(n int) int {
+\ts := 0
+\tfor i := 0; i < n; i++ {
+\t\ts += mix(i)
+\t}
+\treturn s
+}
+
+func mix(i int) int { return (i*31 + 7) % 1013 } // small: inlined into spin
+
+func main() {
+\tf, err := os.Create(os.Args[1])
+\tif err != nil {
+\t\tpanic(err)
+\t}
+\tif err := pprof.StartCPUProfile(f); err != nil {
+\t\tpanic(err)
+\t}
+\tend := time.Now().Add(600 * time.Millisecond)
+\ttotal := 0
+\tfor time.Now().Before(end) {
+\t\ttotal += spin(200000)
+\t}
+\tpprof.StopCPUProfile()
+\tf.Close()
+\tif total == 42 {
+\t\tprintln(total)
+\t}
+}
+"""
+
+
+def go_cpu_profile(tmp: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """Build and run GO_PROGRAM (stdlib only, offline) so Go's runtime/pprof writes `out`."""
+    go = find_go()
+    assert go is not None
+    src = tmp / "goprog"
+    src.mkdir(exist_ok=True)
+    (src / "main.go").write_text(GO_PROGRAM)
+    (src / "go.mod").write_text("module flametopgo\n\ngo 1.19\n")
+    env = go_env(tmp)
+    built = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+        [go, "build", "-o", str(src / "prog"), "."],
+        cwd=src,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    if built.returncode != 0:
+        return built
+    return subprocess.run(  # noqa: S603 - fixed argument list, no shell
+        [str(src / "prog"), str(out.resolve())],
+        cwd=src,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

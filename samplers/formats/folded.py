@@ -38,6 +38,7 @@ _FRAME = re.compile(r"^(?P<fn>.*) \((?P<file>[^()]*?)(?::(?P<line>\d{1,9}))?\)$"
 _PYSPY_THREAD = re.compile(r"^thread \((?P<id>0x[0-9a-fA-F]+|\d+)\)(?:: ?(?P<name>.*))?$")
 _OUR_THREAD = re.compile(r"^thread \((?P<name>.*)\)$")
 _PROCESS = re.compile(r'^process (?P<pid>\d+):"')
+_COUNT_AT_END = re.compile(r" \d+\s*$")
 _META = re.compile(r"^#\s*(?P<key>[A-Za-z_][\w.-]*)\s*:\s*(?P<value>.*)$")
 _AUSTIN_PROCESS = re.compile(r"^P\d+$")
 _AUSTIN_THREAD = re.compile(r"^T[\w:.-]+$")
@@ -95,13 +96,14 @@ def _split_roots(parts: list[str]) -> tuple[str, list[str]]:
     if len(parts) >= 2 and _AUSTIN_PROCESS.match(parts[0]) and _AUSTIN_THREAD.match(parts[1]):
         return f"{parts[0]} {parts[1]}", parts[2:]
     m = _PROCESS.match(parts[0]) if parts else None
-    if m is not None:
+    while m is not None:  # a child's stack starts with its parents' process roots
         # The command line may contain ';': it runs until the first `"` that ends a part.
         i = 0
         while i < len(parts) - 1 and not parts[i].endswith('"'):
             i += 1
         thread = f"process {m.group('pid')}"
         parts = parts[i + 1 :]
+        m = _PROCESS.match(parts[0]) if parts else None
     if parts:
         t = _PYSPY_THREAD.match(parts[0])
         if t is not None:
@@ -140,11 +142,24 @@ def read(data: bytes) -> Profile:
     samples: list[Sample] = []
     cache: dict[tuple[str, str, int], Frame] = {}
     austin = False
-    for number, raw in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    number = 0
+    while number < len(lines):
+        raw = lines[number]
+        number += 1
         if len(raw) > MAX_LINE:
             raise FormatError(
                 f"line {number} is longer than {MAX_LINE >> 20} MiB; not a folded profile"
             )
+        # py-spy --subprocesses writes a child's command line raw: a newline in it splits
+        # the stack over several lines, so join on until the line ends in a count.
+        joined = 0
+        while _PROCESS.match(raw) and not _COUNT_AT_END.search(raw) and number < len(lines):
+            joined += 1
+            if joined > 64 or len(raw) > MAX_LINE:
+                break
+            raw = f"{raw}\u240a{lines[number]}"
+            number += 1
         line = raw.strip("\r\t ")
         if not line:
             continue
