@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import html
+import math
 import queue
 import re
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from samplers.model import Frame, Health, Sample, SampleBatch
+from samplers.model import Frame, Health, Sample, SampleBatch, SystemReading
 
 T0 = 1_700_000_000.0  # fixed epoch: screens and files do not depend on today's date
 
@@ -167,3 +168,49 @@ def screen_text(app: Any) -> str:
             line = line.ljust(round(x / 12.2)) + text
         lines.append(line.replace("\xa0", " "))
     return "\n".join(lines)
+
+
+def steady_workload(seconds: int = 30, hostile: int = 0) -> list[SampleBatch]:
+    """`seconds` of the fixed workload with loads that drift, so sparklines have shape."""
+    out = []
+    for i in range(seconds):
+        swing = round(20 * math.sin(i / 3))
+        out.append(
+            second(i, hot=50 + swing, parse=20, crunch=25 - swing // 2, sleepy=5, hostile=hostile)
+        )
+    return out
+
+
+def steady_readings(seconds: int = 30) -> list[SystemReading]:
+    return [
+        SystemReading(
+            t=T0 + i + 0.5,
+            cpu_percent=60 + 30 * math.sin(i / 4),
+            rss_bytes=200_000_000 + i * 1_000_000,
+            threads=9,
+            io_bytes_per_s=4096.0 * (i % 5),
+            ctx_switches_per_s=300.0 + 10 * (i % 7),
+            self_cpu_percent=1.5,
+        )
+        for i in range(seconds)
+    ]
+
+
+def steady_app(save_dir: Any = "flametop-snapshots", hostile: int = 0) -> Any:
+    """A deterministic App: fixed batches and readings, fixed clock, no live monitor."""
+    from samplers.model import Metadata
+    from samplers.tree import StackTree
+    from tui.app import FlametopApp
+
+    tree = StackTree(rate=100.0)
+    for reading in steady_readings():
+        tree.add_reading(reading)
+    return FlametopApp(
+        ScriptedSampler(steady_workload(hostile=hostile)),
+        target="pid 4242 python app.py --serve",
+        metadata=Metadata(pid=4242, rate=100.0, mode="cpu"),
+        save_dir=save_dir,
+        tree=tree,
+        clock=FixedClock(T0 + 30.2),
+        snapshot_interval=0.05,
+    )

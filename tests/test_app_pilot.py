@@ -261,6 +261,7 @@ async def test_sampler_errors_show_and_sampling_goes_on(tmp_path: Path) -> None:
         # WHEN one poll fails
         sampler.poll_error = RuntimeError("py-spy exited with 1: boom")
         await wait_for(lambda: app.query_one(FlametopHeader).info.error is not None)
+        await pilot.pause()
         # THEN the header and a notification say so, and later batches still arrive
         assert "boom" in screen_text(app)
         assert any(sev == "error" and "boom" in m for sev, m in app.notices)

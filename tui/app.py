@@ -155,7 +155,7 @@ class FlametopApp(App[int]):
         icicle.border_title = "icicle"
         yield icicle
         yield FilterBar(id="filter")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.loop.request_view(self._view)
@@ -432,8 +432,9 @@ class FlametopApp(App[int]):
         base = base_name(self.save_dir, self._label())
         result = save_snapshot(base, screen_svg, self._capture(), snap)
         if result.written:
-            listing = "\n".join(str(p) for p in result.written)
-            self.notify(f"saved:\n{listing}", title="snapshot", timeout=8, markup=False)
+            where = result.written[0].parent
+            listing = "\n".join(p.name for p in result.written)
+            self.notify(f"saved in {where}/\n{listing}", title="snapshot", timeout=6, markup=False)
         for error in result.errors:
             self.notify(clean(error), title="snapshot failed", severity="error", markup=False)
 

@@ -14,6 +14,8 @@ from textual.widget import Widget
 from samplers.model import SystemReading
 from tui.sparkline import human_bytes, percentile, sparkline
 
+MIN_SPARK = 4
+
 
 @dataclass(frozen=True, slots=True)
 class RailsInfo:
@@ -50,7 +52,8 @@ def build_rails(info: RailsInfo) -> list[_Rail]:
     own = tuple(r.self_cpu_percent for r in rs)
     lat = info.latencies_s
     if lat:
-        lat_text = f"{percentile(lat, 50) * 1000:.0f}/{percentile(lat, 95) * 1000:.0f}ms"
+        p50, p95 = percentile(lat, 50) * 1000, percentile(lat, 95) * 1000
+        lat_text = f"p50 {p50:.0f} p95 {p95:.0f}ms"
     else:
         lat_text = "–"
     cpu_high = max(100.0, max((v for v in cpu if v is not None), default=100.0))
@@ -61,7 +64,7 @@ def build_rails(info: RailsInfo) -> list[_Rail]:
         _Rail("I/O", io, _fmt(_latest(io), lambda v: human_bytes(v) + "/s")),
         _Rail("ctx", ctx, _fmt(_latest(ctx), lambda v: f"{v:.0f}/s")),
         _Rail("self", own, _fmt(_latest(own), lambda v: f"{v:.1f}%"), 100.0),
-        _Rail("lag p50/95", tuple(lat), lat_text),
+        _Rail("lag", tuple(lat), lat_text),
     ]
 
 
@@ -75,28 +78,28 @@ class Rails(Widget):
         width = max(1, self.size.width)
         lines = max(1, self.size.height)
         per_line = max(1, math.ceil(len(rails) / lines))
-        cell = max(12, width // per_line)
         label_style = self.get_component_rich_style("rails--label")
         spark_style = self.get_component_rich_style("rails--spark")
         value_style = self.get_component_rich_style("rails--value")
         out: list[Text] = []
         for start in range(0, len(rails), per_line):
+            chunk = rails[start : start + per_line]
+            # Each rail needs its label, value and a few blocks; what is left widens the
+            # sparklines evenly, so values are never cut.
+            natural = [len(r.label) + len(r.value_text) + 2 + MIN_SPARK + 2 for r in chunk]
+            spare = max(0, width - sum(natural))
             row = Text(no_wrap=True)
-            for rail in rails[start : start + per_line]:
-                spark_w = max(3, cell - len(rail.label) - len(rail.value_text) - 3)
-                piece = Text.assemble(
-                    (rail.label, label_style),
-                    " ",
-                    (
-                        sparkline(rail.values, spark_w, low=0.0, high=rail.high, align="left"),
-                        spark_style,
-                    ),
-                    " ",
-                    (rail.value_text, value_style),
-                )
-                piece.truncate(cell - 1)
-                piece.pad_right(cell - piece.cell_len)
-                row.append_text(piece)
+            for i, rail in enumerate(chunk):
+                extra = spare // len(chunk) + (1 if i < spare % len(chunk) else 0)
+                spark_w = MIN_SPARK + extra
+                values = sparkline(rail.values, spark_w, low=0.0, high=rail.high, align="left")
+                row.append(rail.label, label_style)
+                row.append(" ")
+                row.append(values.ljust(spark_w), spark_style)
+                row.append(" ")
+                row.append(rail.value_text, value_style)
+                row.append("  ")
+            row.rstrip()
             row.truncate(width)
             out.append(row)
         return Text("\n").join(out)

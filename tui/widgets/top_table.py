@@ -212,7 +212,7 @@ class TopTable(DataTable[Text]):
             "total_s": human_seconds(stat.total_seconds),
             "delta": "" if stat.delta_total is None else f"{stat.delta_total:+.1f}",
             "function": clean(stat.key.label(with_line=snap.view.by_line or bool(stat.key.line))),
-            "history": sparkline(stat.history, self._history_width(), low=0.0, high=None),
+            "history": sparkline(stat.history, self._history_width(), low=None, high=None),
         }
         return tuple(values[c] for c in columns)
 

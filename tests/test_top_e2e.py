@@ -1,0 +1,144 @@
+"""`flametop top` for real: real py-spy against a real CPU-bound target, in a real
+pseudo-terminal (tmux). Reads the screen as a person would, then quits, and checks the
+terminal was given back (no alternate screen, no mouse reporting, cursor shown)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from support_targets import REPO, running_target, target_path
+
+from samplers.formats import read_profile
+
+pytestmark = [
+    pytest.mark.pyspy,
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed"),
+]
+
+
+def tmux(*args: str) -> str:
+    out = subprocess.run(["tmux", *args], capture_output=True, text=True, check=True)  # noqa: S603
+    return out.stdout
+
+
+class Pane:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def screen(self) -> str:
+        return tmux("capture-pane", "-p", "-t", self.name)
+
+    def flag(self, name: str) -> str:
+        return tmux("display", "-p", "-t", self.name, f"#{{{name}}}").strip()
+
+    def keys(self, *keys: str) -> None:
+        tmux("send-keys", "-t", self.name, *keys)
+
+    def wait_for(self, check: object, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if callable(check) and check(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"screen never showed what was expected:\n{screen}")
+
+
+@pytest.fixture
+def pane(tmp_path: Path) -> Iterator[tuple[Pane, Path]]:
+    name = f"flametop-e2e-{uuid.uuid4().hex[:8]}"
+    yield Pane(name), tmp_path
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)  # noqa: S603
+
+
+def start(
+    pane: Pane, tmp_path: Path, flametop_args: list[str], term: str = "xterm-256color"
+) -> Path:
+    """Run flametop in a fresh 120×40 tmux session; its exit code lands in a file, and
+    the shell stays so the pane can be read after flametop ends."""
+    rc_file = tmp_path / "rc"
+    cmd = shlex.join([sys.executable, "-m", "tui.cli", *flametop_args])
+    script = f"cd {shlex.quote(str(REPO))} && {cmd}; echo $? > {shlex.quote(str(rc_file))}; echo FLAMETOP-ENDED; exec sleep 60"
+    env = ["-e", f"TERM={term}"]
+    tmux("new-session", "-d", "-s", pane.name, "-x", "120", "-y", "40", *env, "sh", "-c", script)
+    return rc_file
+
+
+def top_row(screen: str) -> str:
+    lines = screen.splitlines()
+    for i, line in enumerate(lines):
+        if "%Own" in line and i + 1 < len(lines):
+            return lines[i + 1]
+    return ""
+
+
+def wait_rc(rc_file: Path, timeout: float = 15) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if rc_file.exists() and rc_file.read_text().strip():
+            return int(rc_file.read_text())
+        time.sleep(0.1)
+    raise AssertionError("flametop did not exit")
+
+
+def test_top_shows_the_hot_function_first_and_q_restores_the_terminal(
+    pane: tuple[Pane, Path],
+) -> None:
+    p, tmp_path = pane
+    # GIVEN a running CPU-bound target (75% of its time in hot_three_quarters)
+    with running_target("cpu_75_25") as pid:
+        # WHEN flametop top attaches to it in a real terminal
+        rc_file = start(p, tmp_path, ["top", "--pid", str(pid), "--save-dir", str(tmp_path)])
+        # THEN within a few seconds the hot function is the top row, with a live header
+        screen = p.wait_for(lambda s: "hot_three_quarters" in top_row(s), timeout=15)
+        assert f"pid {pid}" in screen.splitlines()[0]
+        assert "LIVE" in screen.splitlines()[0]
+        assert p.flag("alternate_on") == "1"
+        # WHEN the user presses q
+        p.keys("q")
+        # THEN flametop exits 0 and the terminal is back to normal
+        assert wait_rc(rc_file) == 0
+        p.wait_for(lambda s: "FLAMETOP-ENDED" in s, timeout=5)
+        assert p.flag("alternate_on") == "0"
+        assert p.flag("mouse_any_flag") == "0"
+        assert p.flag("cursor_flag") == "1"
+        # and the target it attached to keeps running
+        os.kill(pid, 0)
+
+
+def test_sighup_autosaves_a_capture_and_stops_the_started_command(
+    pane: tuple[Pane, Path],
+) -> None:
+    p, tmp_path = pane
+    # GIVEN flametop started a target itself, in 16 colours
+    target = str(target_path("cpu_75_25"))
+    rc_file = start(
+        p, tmp_path, ["top", "--save-dir", str(tmp_path), "--", sys.executable, target], "xterm"
+    )
+    p.wait_for(lambda s: "hot_three_quarters" in top_row(s), timeout=15)
+    shell = psutil.Process(int(p.flag("pane_pid")))
+    (flametop,) = [c for c in shell.children() if "tui.cli" in " ".join(c.cmdline())]
+    (started,) = [c for c in flametop.children() if target in c.cmdline()]
+    # WHEN the terminal hangs up (an SSH connection dropped)
+    flametop.send_signal(signal.SIGHUP)
+    # THEN flametop autosaves what it sampled, exits 128+SIGHUP and stops its target
+    assert wait_rc(rc_file) == 128 + signal.SIGHUP
+    (saved,) = tmp_path.glob("*.autosave.flametop")
+    assert read_profile(saved).total > 0
+    gone, alive = psutil.wait_procs([started], timeout=5)
+    assert not alive
+    p.wait_for(lambda s: "FLAMETOP-ENDED" in s, timeout=5)
+    assert p.flag("alternate_on") == "0"
