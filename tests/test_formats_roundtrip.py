@@ -132,3 +132,21 @@ def test_svg_of_a_profile_holds_every_wide_frame(tmp_path: Path) -> None:
 
     with pytest.raises(FormatError, match="SVG"):
         read_profile(path, fmt="svg")
+
+
+def test_a_thread_root_frame_from_the_sampler_is_not_doubled(tmp_path: Path) -> None:
+    # GIVEN samples whose stacks already start with `thread (NAME)` (py-spy --threads)
+    from samplers.formats import folded, svg
+    from samplers.model import Frame, Metadata, Sample, SampleBatch
+
+    work = Frame("work", "app.py", 3)
+    samples = tuple(Sample(t, (Frame(f"thread ({t})"), work), 5) for t in ("MainThread", "Worker"))
+    profile = Profile(Metadata(), (SampleBatch(0, 1, samples),))
+    # WHEN written as folded and SVG
+    text = folded.write(profile).decode()
+    picture = svg.write(profile).decode()
+    # THEN each line has one thread root, and the thread is read back
+    assert "thread (MainThread);work (app.py:3) 5" in text
+    assert "thread (MainThread);thread (MainThread)" not in text
+    assert picture.count('data-name="thread (MainThread)"') == 1
+    assert {s.thread for s in folded.read(text.encode()).merged()} == {"MainThread", "Worker"}

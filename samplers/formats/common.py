@@ -134,6 +134,16 @@ def distinct_threads(profile: Profile) -> list[str]:
     return list(seen)
 
 
+def has_thread_root(sample: Sample) -> bool:
+    """True when the stack already starts with a `thread (NAME)` frame (py-spy --threads,
+    as the sampler keeps it), so writers must not add a second one."""
+    return (
+        bool(sample.stack)
+        and not sample.stack[0].file
+        and sample.stack[0].function.startswith("thread (")
+    )
+
+
 def intern_frame(
     cache: dict[tuple[str, str, int], Frame], function: str, file: str, line: int
 ) -> Frame:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from samplers.formats.common import distinct_threads
+from samplers.formats.common import distinct_threads, has_thread_root
 from samplers.model import Profile
 
 Key = tuple[str, str]  # (function, file)
@@ -54,8 +54,8 @@ def build_tree(
             (f.function, f.file.replace("\\", "/").rsplit("/", 1)[-1] if basename_only else f.file)
             for f in sample.stack
         ]
-        if by_thread and sample.thread:
-            keys.insert(0, (f"thread {sample.thread}", ""))
+        if by_thread and sample.thread and not has_thread_root(sample):
+            keys.insert(0, (f"thread ({sample.thread})", ""))
         for key in keys:
             child = node.children.get(key)
             if child is None:

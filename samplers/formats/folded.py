@@ -25,6 +25,7 @@ from samplers.formats.common import (
     MAX_LINE,
     check_count,
     distinct_threads,
+    has_thread_root,
     intern_frame,
     metadata_from_dict,
     safe_text,
@@ -66,7 +67,7 @@ def write(profile: Profile) -> bytes:
         if sample.count <= 0:
             continue
         parts = [_label(f) for f in sample.stack]
-        if with_threads and sample.thread:
+        if with_threads and sample.thread and not has_thread_root(sample):
             parts.insert(0, f"thread ({_escape(sample.thread)})")
         if not parts:
             parts = ["?"]
