@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from support_report import HOT, MAIN, REC, WARM, cli, hot_profile, profile_of
 
 from samplers.formats import read_profile, write_profile
 from samplers.model import Frame
@@ -17,7 +18,6 @@ from samplers.report import SCHEMA, build_diff, build_report
 from samplers.snapshot import View
 from samplers.synthetic import synthetic_profile
 from samplers.tree import StackTree
-from tests.support_report import HOT, MAIN, REC, WARM, cli, hot_profile, profile_of
 from tui.report_table import print_report
 
 ANSI = re.compile(r"\x1b\[")

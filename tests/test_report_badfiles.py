@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pb2
+from support_report import cli, hot_profile
 
 from samplers.formats import write_profile
 from samplers.model import Metadata, Profile, SampleBatch
-from tests.support_report import cli, hot_profile
 
 
 def _pprof_bytes(tmp: Path) -> bytes:
