@@ -1,0 +1,191 @@
+"""`flametop record` on real targets with the real py-spy: what a user sees in the
+summary and what lands in the files."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from support_targets import REPO, flametop_cmd, run_flametop, running_target, target_path
+
+from samplers.formats import read_profile
+from samplers.model import Profile
+from samplers.record import hottest
+
+pytestmark = [pytest.mark.pyspy, pytest.mark.slow]
+
+
+def _shares(profile: Profile) -> dict[str, tuple[float, float]]:
+    """function name -> (%own, %total)."""
+    total = profile.total
+    return {
+        hot.label.split(" (")[0]: (100 * hot.own / total, 100 * hot.total / total)
+        for hot in hottest(profile, 50)
+    }
+
+
+def _record(pid: int, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    result = run_flametop("record", "--pid", str(pid), "-o", str(out), *extra)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def test_cpu_75_25_shares_summary_metadata_and_every_format(tmp_path: Path) -> None:
+    outs = [
+        tmp_path / "p.flametop",
+        tmp_path / "p.folded",
+        tmp_path / "p.speedscope.json",
+        tmp_path / "p.pb.gz",
+        tmp_path / "p.svg",
+    ]
+    with running_target("cpu_75_25") as pid:
+        args = ["record", "--pid", str(pid), "-d", "3", "--rate", "250"]
+        for out in outs:
+            args += ["-o", str(out)]
+        result = run_flametop(*args)
+    assert result.returncode == 0, result.stderr
+    # GIVEN a target spending 75%/25% in two functions WHEN recorded THEN the summary
+    # reports duration, coverage, overhead, the hottest functions and the files
+    summary = result.stdout
+    assert f"recorded pid {pid}" in summary and "duration reached" in summary
+    assert re.search(r"samples\s+\d+ taken of \d+ asked for \(\d+\.\d% coverage", summary)
+    assert re.search(r"overhead\s+flametop \+ py-spy used \d+\.\d\d s CPU", summary)
+    assert "hot_three_quarters (cpu_75_25.py)" in summary
+    for out in outs:
+        assert out.exists() and f"wrote     {out}" in summary
+        assert out.stat().st_mode & 0o077 == 0  # may hold command lines: private
+    profile = read_profile(outs[0])
+    shares = _shares(profile)
+    assert shares["hot_three_quarters"][0] == pytest.approx(75, abs=5)
+    assert shares["warm_one_quarter"][0] == pytest.approx(25, abs=5)
+    meta = profile.metadata
+    assert meta.pid == pid and meta.mode == "cpu" and meta.rate == 250
+    assert meta.sampler.startswith("py-spy ")
+    assert meta.python_version and meta.host and meta.start_time.endswith("Z")
+    assert 2.0 < meta.duration_s < 4.5
+    assert any("cpu_75_25.py" in part for part in meta.cmdline)
+    folded = read_profile(outs[1])
+    assert folded.total == profile.total
+
+
+def test_sleeper_cpu_mode_sees_little_wall_mode_sees_the_sleep(tmp_path: Path) -> None:
+    with running_target("sleeper") as cpu_pid, running_target("sleeper") as wall_pid:
+        # two targets so the two recordings can run at once
+        cpu = subprocess.Popen(  # noqa: S603
+            flametop_cmd(
+                "record", "--pid", str(cpu_pid), "-d", "2", "-o", str(tmp_path / "c.flametop")
+            ),
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wall = run_flametop(
+            "record",
+            "--pid",
+            str(wall_pid),
+            "-d",
+            "2",
+            "--mode",
+            "wall",
+            "-o",
+            str(tmp_path / "w.flametop"),
+        )
+        cpu_out, cpu_err = cpu.communicate(timeout=30)
+    assert cpu.returncode == 0, cpu_err
+    assert wall.returncode == 0, wall.stderr
+    cpu_profile = read_profile(tmp_path / "c.flametop")
+    wall_profile = read_profile(tmp_path / "w.flametop")
+    assert wall_profile.metadata.mode == "wall"
+    assert wall_profile.total > 150
+    assert cpu_profile.total < 0.2 * wall_profile.total
+    assert _shares(wall_profile)["nap"][0] > 90
+
+
+def test_recursion_totals_never_exceed_100_percent(tmp_path: Path) -> None:
+    with running_target("recursion") as pid:
+        result = _record(pid, tmp_path / "r.flametop", "-d", "2")
+    profile = read_profile(tmp_path / "r.flametop")
+    shares = _shares(profile)
+    assert all(total <= 100.0 for _, total in shares.values())
+    assert shares["recurse"][1] > 90
+    assert max(len(s.stack) for s in profile.merged()) >= 50
+    for line in result.stdout.splitlines():
+        if "recurse (" in line:
+            assert float(line.split()[1]) <= 100.0
+
+
+def test_thread_names_appear_with_threads(tmp_path: Path) -> None:
+    with running_target("named_threads") as pid:
+        _record(pid, tmp_path / "t.flametop", "-d", "2", "--threads")
+    profile = read_profile(tmp_path / "t.flametop")
+    by_thread: dict[str, set[str]] = {}
+    for sample in profile.merged():
+        by_thread.setdefault(sample.thread, set()).update(f.function for f in sample.stack)
+    assert "crunch_alpha" in by_thread["cruncher-alpha"]
+    assert "crunch_beta" in by_thread["cruncher-beta"]
+    # the per-thread root frame is there because --threads asked for it
+    assert "thread (cruncher-alpha)" in by_thread["cruncher-alpha"]
+
+
+def test_unicode_function_file_and_thread_names_survive(tmp_path: Path) -> None:
+    with running_target("unicode_names") as pid:
+        result = _record(
+            pid, tmp_path / "u.flametop", "-d", "2", "--threads", "-o", str(tmp_path / "u.folded")
+        )
+    profile = read_profile(tmp_path / "u.flametop")
+    frames = {f for s in profile.merged() for f in s.stack}
+    assert any(
+        f.function == "计算_ünïcode" and f.file.endswith("ünïcode_モジュール.py") for f in frames
+    )
+    assert any(f.function == "ループ" for f in frames)
+    assert "работник-🔥" in {s.thread for s in profile.merged()}
+    folded = (tmp_path / "u.folded").read_text(encoding="utf-8")
+    assert "计算_ünïcode" in folded and "работник-🔥" in folded
+    assert "计算_ünïcode" in result.stdout
+
+
+def test_subprocesses_are_seen_with_subprocesses(tmp_path: Path) -> None:
+    with running_target("spawner", settle=0.8) as pid:
+        _record(pid, tmp_path / "s.flametop", "-d", "2", "--subprocesses")
+    profile = read_profile(tmp_path / "s.flametop")
+    shares = _shares(profile)
+    assert shares["child_burn"][0] > 50
+    roots = {s.stack[0].function for s in profile.merged() if s.stack}
+    assert any(root.startswith(f"process {pid}:") for root in roots)
+
+
+def test_started_command_ends_the_recording_when_it_exits(tmp_path: Path) -> None:
+    # `python` from PATH: possibly a pyenv shim whose Python is a descendant
+    out = tmp_path / "cmd.folded"
+    started = time.monotonic()
+    result = run_flametop(
+        "record", "-d", "20", "-o", str(out), "--", "python", str(target_path("cpu_75_25")), "2"
+    )
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 10
+    assert "target exited" in result.stdout
+    assert "hot_three_quarters" in out.read_text(encoding="utf-8")
+
+
+def test_ctrl_c_stops_early_and_still_writes(tmp_path: Path) -> None:
+    out = tmp_path / "int.flametop"
+    with running_target("cpu_75_25") as pid:
+        proc = subprocess.Popen(  # noqa: S603
+            flametop_cmd("record", "--pid", str(pid), "-d", "60", "-o", str(out)),
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=15)
+    assert proc.returncode == 0, stderr
+    assert "stopped by you" in stdout
+    assert read_profile(out).total > 50
