@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from support_app import (
-    CRUNCH,
     HOT,
     MAIN,
     PARSE,
@@ -221,7 +220,6 @@ async def test_baseline_file_gives_delta_column_and_icicle_colours(tmp_path: Pat
         await pilot.press("b")
         await wait_for(lambda: app.shown is not None and app.shown.view.baseline is None)
         assert all(s.delta_total is None for s in app.shown.functions)
-        _ = CRUNCH
 
 
 def test_view_of_a_bad_file_is_one_line_before_any_screen(tmp_path: Path) -> None:
