@@ -23,8 +23,11 @@ from support_app import (
     wait_for,
 )
 
+from samplers.clock import FakeClock
 from samplers.formats import read_profile
 from samplers.model import Metadata
+from samplers.replay import ReplaySampler
+from samplers.synthetic import synthetic_profile
 from tui.app import FlametopApp
 from tui.keys import help_rows
 from tui.widgets.header import STATE_EXITED, STATE_LIVE, STATE_PAUSED, FlametopHeader
@@ -313,3 +316,28 @@ async def test_sigterm_and_sighup_autosave_a_capture_then_exit(tmp_path: Path, s
     assert app.return_code == 128 + signum
     (saved,) = app.autosaved
     assert read_profile(saved).total == 400
+
+
+@sync
+async def test_any_sampler_works_a_replay_plays_to_its_end(tmp_path: Path) -> None:
+    # GIVEN a saved profile replayed on a fake clock (what `flametop view` does)
+    profile = synthetic_profile(n_stacks=60, seconds=20, threads=2, seed=3)
+    own: dict[str, int] = {}
+    for s in profile.merged():
+        own[s.stack[-1].function] = own.get(s.stack[-1].function, 0) + s.count
+    hottest = max(own, key=lambda name: own[name])
+    sampler = ReplaySampler(profile, speed=1.0, clock=FakeClock())
+    app = FlametopApp(
+        sampler,
+        target="replay",
+        save_dir=tmp_path,
+        window_s=None,
+        clock=FakeClock(),
+        snapshot_interval=0.05,
+        finished_label="END OF CAPTURE",
+    )
+    async with app.run_test(size=SIZE):
+        # THEN everything is shown once the replay ends, hottest function first
+        await wait_for(lambda: header(app) == "END OF CAPTURE", timeout=10)
+        await shows_samples(app, profile.total)
+        assert table_functions(app)[0] == hottest

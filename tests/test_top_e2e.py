@@ -142,3 +142,22 @@ def test_sighup_autosaves_a_capture_and_stops_the_started_command(
     assert not alive
     p.wait_for(lambda s: "FLAMETOP-ENDED" in s, timeout=5)
     assert p.flag("alternate_on") == "0"
+
+
+def test_ctrl_c_quits_and_stops_the_command_flametop_started(pane: tuple[Pane, Path]) -> None:
+    p, tmp_path = pane
+    target = str(target_path("cpu_75_25"))
+    rc_file = start(p, tmp_path, ["top", "--save-dir", str(tmp_path), "--", sys.executable, target])
+    p.wait_for(lambda s: "hot_three_quarters" in top_row(s), timeout=15)
+    shell = psutil.Process(int(p.flag("pane_pid")))
+    (flametop,) = [c for c in shell.children() if "tui.cli" in " ".join(c.cmdline())]
+    (started,) = [c for c in flametop.children() if target in c.cmdline()]
+    # WHEN the user presses Ctrl-C
+    p.keys("C-c")
+    # THEN flametop exits 0, gives the terminal back and stops the command it started
+    assert wait_rc(rc_file) == 0
+    p.wait_for(lambda s: "FLAMETOP-ENDED" in s, timeout=5)
+    assert p.flag("alternate_on") == "0"
+    assert p.flag("mouse_any_flag") == "0"
+    _, alive = psutil.wait_procs([started], timeout=5)
+    assert not alive

@@ -195,6 +195,8 @@ class FlametopApp(App[int]):
 
     @on(SnapshotReady)
     def _snapshot_ready(self, message: SnapshotReady) -> None:
+        if not self.query(TopTable):
+            return  # shutting down: the widgets are gone
         update = message.update
         self._last_update = update
         if update.errors:
@@ -407,8 +409,9 @@ class FlametopApp(App[int]):
 
     @on(TopTable.FunctionHighlighted)
     def _function_highlighted(self, event: TopTable.FunctionHighlighted) -> None:
-        if self._shown is not None:
-            self.query_one(Icicle).show(self._shown, highlight=event.frame)
+        icicles = self.query(Icicle)  # none while the app shuts down
+        if self._shown is not None and icicles:
+            icicles.first().show(self._shown, highlight=event.frame)
 
     @on(Icicle.FrameSelected)
     def _frame_selected(self, event: Icicle.FrameSelected) -> None:

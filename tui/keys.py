@@ -42,11 +42,11 @@ KEYMAP: tuple[Key, ...] = (
 
 # Keys handled by the focused widget; listed in help, not bound by the app.
 NAVIGATION: tuple[tuple[str, str], ...] = (
-    ("tab / shift+tab", "move focus between the table and the icicle"),
-    ("↑ ↓ / j k", "table: move the selection (the icicle highlights that function)"),
-    ("← → ↑ ↓ / h j k l", "icicle: move between frames"),
-    ("enter", "icicle: zoom into the frame (the table scopes to that subtree)"),
-    ("1-4 or click a header", "sort the table"),
+    ("tab", "move focus between the table and the icicle"),
+    ("↑ ↓  j k", "table: move the selection (the icicle highlights it)"),
+    ("← → ↑ ↓  h j k l", "icicle: move between frames"),
+    ("enter", "icicle: zoom into the frame (the table scopes to it)"),
+    ("click a header", "sort the table by that column"),
     ("mouse", "click rows and frames; never required"),
 )
 

@@ -180,7 +180,11 @@ class SamplingLoop:
                 self._wake.wait(self._poll_timeout)
                 self._wake.clear()
             now = time.monotonic()
-            if self._monitor is not None and now - last_reading >= self._reading_interval:
+            if (
+                self._monitor is not None
+                and not finished  # a gone target has nothing left to read
+                and now - last_reading >= self._reading_interval
+            ):
                 last_reading = now
                 try:
                     reading = self._monitor.read()

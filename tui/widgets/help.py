@@ -22,7 +22,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
+        table.add_column(style="bold", max_width=17)
         table.add_column()
         for keys, what in self._rows:
             table.add_row(Text(keys), Text(what))

@@ -22,6 +22,8 @@ from tui.sparkline import human_seconds, sparkline
 SortKey = Literal["own", "total", "own_s", "total_s"]
 SORT_KEYS: tuple[SortKey, ...] = ("own", "total", "own_s", "total_s")
 MAX_ROWS = 200
+FUNC_W_MAX = 90
+HISTORY_W_MAX = 40
 
 _SORT_VALUE: dict[SortKey, Callable[[FunctionStat], float]] = {
     "own": lambda f: f.own,
@@ -123,9 +125,10 @@ class TopTable(DataTable[Text]):
             cols.append(_TOTAL_S)
         if self._with_delta:
             cols.append(_DELTA)
-        history_w = 12 if width >= 110 else 8
-        fixed = sum(w + 2 for _, _, w in cols) + history_w + 2 + 2  # cell padding, scrollbar
-        func_w = max(16, width - fixed - 2)
+        fixed = sum(w + 2 for _, _, w in cols) + 2 + 2 + 2  # cell padding, scrollbar
+        # Names get up to FUNC_W_MAX cells; the history takes what is left, within bounds.
+        history_w = max(8, min(HISTORY_W_MAX, width - fixed - FUNC_W_MAX - 2))
+        func_w = max(16, width - fixed - history_w - 2)
         cols.append(("function", "Function (file:line)", func_w))
         cols.append(("history", "history", history_w))
         return cols
@@ -212,7 +215,7 @@ class TopTable(DataTable[Text]):
             "total_s": human_seconds(stat.total_seconds),
             "delta": "" if stat.delta_total is None else f"{stat.delta_total:+.1f}",
             "function": clean(stat.key.label(with_line=snap.view.by_line or bool(stat.key.line))),
-            "history": sparkline(stat.history, self._history_width(), low=None, high=None),
+            "history": sparkline(stat.history, self._history_width(), low=0.0, high=1.0),
         }
         return tuple(values[c] for c in columns)
 
