@@ -11,6 +11,7 @@ tree, per-thread counts, history and baseline deltas off it. Percentages are sha
 from __future__ import annotations
 
 import gc
+import heapq
 import math
 import threading
 from collections import deque
@@ -22,18 +23,15 @@ from typing import cast
 from samplers.model import Health, SampleBatch, SystemReading
 from samplers.snapshot import CallNode, FunctionStat, Snapshot, View
 from samplers.treebuckets import Bucket, BucketStore
+from samplers.treehistory import BucketCounts, HistoryCache
 from samplers.treeindex import ROOT, THREAD_BITS, THREAD_MASK, StackIndex, pack
-from samplers.treequery import (
-    Folded,
-    NodeDelta,
-    RunningFold,
-    build_calltree,
-    fold,
-    resample_weights,
-)
+from samplers.treequery import Folded, NodeDelta, RunningFold, build_calltree, fold
+from samplers.treewindow import WindowFold
 
-HISTORY_POINTS = 60
-HISTORY_ROWS = 300
+# The table lists at most this many functions by own plus this many by total (after the
+# function filter): more rows than anyone scrolls, and frozen rows cost time to build.
+FUNCTION_ROWS = 400
+HISTORY_ROWS = 100
 # Icicle frames under this share of the shown root are left out of the call tree: no
 # terminal is wider than this many cells, and tiny nodes dominate build time.
 MIN_NODE_SHARE = 1 / 1000
@@ -111,6 +109,8 @@ class StackTree:
         self._all_threads: dict[int, int] = {}
         # "Everything" folded as samples arrive, per granularity (by-line from first use).
         self._running: list[RunningFold | None] = [RunningFold(Folded(ROOT)), None]
+        self._histories: dict[tuple[object, float | None], HistoryCache] = {}
+        self._windows: dict[object, WindowFold] = {}
         self._first_t: float | None = None
         self._last_t: float | None = None
         self.rate = self._initial_rate
@@ -285,11 +285,10 @@ class StackTree:
             return _Selection(running.samples, None, running, dict(self._all_threads))
         stack_counts, per_thread = self._counts(self._all if pairs is None else pairs, view)
         total = sum(stack_counts.values())
-        root = ROOT
-        if view.zoom:
-            ids = [index.key_id(f, g) for f in view.zoom]
-            found = None if None in ids else index.tries[g].find([k for k in ids if k is not None])
-            root = -1 if found is None else found
+        root = self._zoom_root(view, g)
+        if root is None:
+            return _Selection(total, {}, Folded(-1), per_thread)
+        if root != ROOT:
             depth = len(view.zoom)
             nodes = index.nodes[g]
             stack_counts = {
@@ -297,10 +296,36 @@ class StackTree:
                 for s, c in stack_counts.items()
                 if len(nodes[s]) >= depth and nodes[s][depth - 1] == root
             }
-            if found is None:
-                return _Selection(total, {}, Folded(-1), per_thread)
         folded = fold(stack_counts, index, g, root, nodes_wanted)
         return _Selection(total, stack_counts, folded, per_thread)
+
+    def _zoom_root(self, view: View, g: int) -> int | None:
+        """The trie node View.zoom leads to (ROOT when not zoomed), None if no such path."""
+        if not view.zoom:
+            return ROOT
+        ids = [self._index.key_id(f, g) for f in view.zoom]
+        if None in ids:
+            return None
+        return self._index.tries[g].find([k for k in ids if k is not None])
+
+    def _sliding(
+        self, buckets: list[Bucket], view: View, g: int, stack_filter: str | None = None
+    ) -> _Selection:
+        """A live window's selection from its sliding fold (see samplers/treewindow.py);
+        with `stack_filter`, of the stacks containing a matching function only."""
+        self._index.ensure(g)
+        root = self._zoom_root(view, g)
+        if root is None:
+            return self._select({}, view, g)
+        tids = self._index.threads_matching(view.thread) if view.thread else None
+        key = (g, view.window_s, tids, root, stack_filter)
+        window = self._windows.get(key)
+        if window is None:
+            if len(self._windows) >= 6:  # a few live views at a time; bound the memory
+                self._windows.clear()
+            window = self._windows[key] = WindowFold(self._index, g, tids, root, stack_filter)
+        folded, per_thread, total = window.sync(buckets)
+        return _Selection(total, None, folded, per_thread)
 
     def _running_fold(self, g: int) -> Folded:
         running = self._running[g]
@@ -327,20 +352,30 @@ class StackTree:
             return _Content(0.0, 0.0, 0, (), root, ())
         buckets, t_start, t_end, h_from, h_to = window
         everything = view.window_s is None and view.end_t is None
-        sel = self._select(None if everything else self._merge(buckets), view, g)
+        if everything and not view.thread and not view.zoom:
+            sel = self._select(None, view, g)
+        elif view.end_t is None:
+            sel = self._sliding(buckets, view, g)
+        else:
+            sel = self._select(self._merge(buckets), view, g)
         folded = sel.folded
         own_by_key, total_by_key = folded.own_by_key, folded.total_by_key
         icicle = folded
         if view.filter and folded.root >= 0:
-            stack_counts = sel.stack_counts
-            if stack_counts is None:
-                stack_counts = self._counts(self._all, view)[0]
-            ok = index.stack_matches(view.filter, g)
-            icicle = fold({s: c for s, c in stack_counts.items() if ok[s]}, index, g, folded.root)
+            if view.end_t is None:
+                icicle = self._sliding(buckets, view, g, view.filter).folded
+            else:
+                ok = index.stack_matches(view.filter, g)
+                counts = sel.stack_counts or {}
+                icicle = fold({s: c for s, c in counts.items() if ok[s]}, index, g, folded.root)
             flags = index.func_matches(view.filter, g)
             shown = [k for k in total_by_key if flags[k]]
         else:
             shown = list(total_by_key)
+        if len(shown) > FUNCTION_ROWS:
+            top = set(heapq.nlargest(FUNCTION_ROWS, shown, key=lambda k: own_by_key.get(k, 0)))
+            top.update(heapq.nlargest(FUNCTION_ROWS, shown, key=total_by_key.__getitem__))
+            shown = list(top)
         shown.sort(key=lambda k: (-own_by_key.get(k, 0), -total_by_key[k], k))
 
         n = sel.total
@@ -416,49 +451,34 @@ class StackTree:
         buckets: list[Bucket],
         view: View,
         g: int,
-        shown: list[int],
+        rows: list[int],
         own_by_key: Mapping[int, int],
         total_by_key: Mapping[int, int],
         h_from: float,
         h_to: float,
     ) -> dict[int, tuple[float, ...]]:
-        """Per function key, its share of each point's samples (total counts), oldest
-        first. Only for the HISTORY_ROWS hottest rows by own and by total: nobody looks at
-        more sparklines than that, and thousands of 60-point tuples would dominate."""
-        if not shown or h_to <= h_from:
+        """History of the HISTORY_ROWS hottest listed functions by own and by total
+        (other rows get none: no screen shows that many sparklines at once)."""
+        if not rows or h_to <= h_from:
             return {}
-        wanted = set(sorted(shown, key=lambda k: -own_by_key.get(k, 0))[:HISTORY_ROWS])
-        wanted.update(sorted(shown, key=lambda k: -total_by_key[k])[:HISTORY_ROWS])
-        bs = self._buckets.bucket_seconds
-        points = max(1, min(HISTORY_POINTS, round((h_to - h_from) / bs)))
-        weights = resample_weights([(b.t0, b.t1) for b in buckets], h_from, h_to, points)
-        acc: list[dict[int, float]] = [{} for _ in range(points)]
-        point_totals = [0.0] * points
-        cache_key = (g, view.thread, view.zoom, len(self._index.threads))
+        wanted = set(rows[:HISTORY_ROWS])  # rows come sorted by own
+        wanted.update(heapq.nlargest(HISTORY_ROWS, rows, key=total_by_key.__getitem__))
+        config = (g, view.thread, view.zoom, len(self._index.threads))
         plain = replace(view, filter=None)
-        for b, parts in zip(buckets, weights, strict=True):
-            cached = cast("tuple[int, dict[int, int]] | None", b.cache.get(cache_key))
+        counted: list[BucketCounts] = []
+        for b in buckets:
+            cached = cast("tuple[int, dict[int, int]] | None", b.cache.get(config))
             if cached is None:
                 if len(b.cache) >= 4:  # a few views at once at most; keep memory bounded
                     b.cache.clear()
                 sel = self._select(b.counts, plain, g, nodes_wanted=False)
                 cached = (sel.total, sel.folded.total_by_key)
-                b.cache[cache_key] = cached
-            total, per_key = cached
-            for p, w in parts:
-                point_totals[p] += total * w
-                dst = acc[p]
-                if len(per_key) < len(wanted):
-                    for k, c in per_key.items():
-                        if k in wanted:
-                            dst[k] = dst.get(k, 0.0) + c * w
-                else:
-                    for k in wanted:
-                        v = per_key.get(k, 0)
-                        if v:
-                            dst[k] = dst.get(k, 0.0) + v * w
-        scale = [1.0 / t if t > 0 else 0.0 for t in point_totals]
-        return {
-            k: tuple(min(1.0, a.get(k, 0.0) * sc) for a, sc in zip(acc, scale, strict=True))
-            for k in wanted
-        }
+                b.cache[config] = cached
+            counted.append(BucketCounts(b.t0, b.t1, (id(b), b.version), cached[0], cached[1]))
+        cache = self._histories.get((config, view.window_s))
+        if cache is None:
+            if len(self._histories) >= 4:
+                self._histories.clear()
+            cache = self._histories[(config, view.window_s)] = HistoryCache()
+        bs = self._buckets.bucket_seconds
+        return cache.history(counted, h_from, h_to, bs, wanted)

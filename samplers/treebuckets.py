@@ -18,7 +18,7 @@ _FAR_PAST = -(1 << 62)
 class Bucket:
     """Samples per packed (stack id, thread id) key over [t0, t1)."""
 
-    __slots__ = ("t0", "t1", "counts", "total", "cache")
+    __slots__ = ("t0", "t1", "counts", "total", "cache", "version")
 
     def __init__(self, t0: float, t1: float) -> None:
         self.t0 = t0
@@ -27,6 +27,11 @@ class Bucket:
         self.total = 0
         # Derived per-view data (function totals for history), dropped on any change.
         self.cache: dict[object, object] = {}
+        self.version = 0  # bumped before every change, so derived data can tell it is stale
+
+    def touch(self) -> None:
+        self.version += 1
+        self.cache.clear()
 
     def add(self, key: int, count: int) -> None:
         counts = self.counts
@@ -40,7 +45,7 @@ class Bucket:
         self.total += other.total
         self.t0 = min(self.t0, other.t0)
         self.t1 = max(self.t1, other.t1)
-        self.cache.clear()
+        self.touch()
 
 
 class BucketStore:
@@ -78,7 +83,7 @@ class BucketStore:
             b = self.fine.get(index)
             if b is None:
                 b = self.fine[index] = Bucket(index * bs, (index + 1) * bs)
-            b.cache.clear()
+            b.touch()
             return b
         cidx = index // self.per_coarse
         if cidx >= self.coarse_from:
@@ -86,14 +91,14 @@ class BucketStore:
             if b is None:
                 width = self.per_coarse * bs
                 b = self.coarse[cidx] = Bucket(cidx * width, (cidx + 1) * width)
-            b.cache.clear()
+            b.touch()
             return b
         if self.ancient is None:
             self.ancient = Bucket(index * bs, (index + 1) * bs)
         a = self.ancient
         a.t0 = min(a.t0, index * bs)
         a.t1 = max(a.t1, (index + 1) * bs)
-        a.cache.clear()
+        a.touch()
         return a
 
     def targets(self, t_start: float, t_end: float) -> tuple[list[Bucket], list[float]]:

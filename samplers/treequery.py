@@ -129,38 +129,6 @@ def build_calltree(
     return built[root]
 
 
-def resample_weights(
-    spans: list[tuple[float, float]], t_start: float, t_end: float, points: int
-) -> list[list[tuple[int, float]]]:
-    """For each (t0, t1) span, the (point index, fraction) pairs it spreads over when
-    [t_start, t_end) is cut into `points` equal parts, by overlap. A span wholly outside
-    the range goes to the nearest end point so no counted sample is dropped."""
-    out: list[list[tuple[int, float]]] = []
-    width = (t_end - t_start) / points if points else 0.0
-    for t0, t1 in spans:
-        if width <= 0:
-            out.append([(0, 1.0)])
-            continue
-        a = max(t0, t_start)
-        b = min(t1, t_end)
-        if b <= a:
-            mid = (t0 + t1) / 2
-            idx = min(points - 1, max(0, int((mid - t_start) / width)))
-            out.append([(idx, 1.0)])
-            continue
-        first = min(points - 1, int((a - t_start) / width))
-        last = min(points - 1, int((b - t_start - 1e-9) / width))
-        span = b - a
-        parts: list[tuple[int, float]] = []
-        for idx in range(first, last + 1):
-            lo = max(a, t_start + idx * width)
-            hi = min(b, t_start + (idx + 1) * width)
-            if hi > lo:
-                parts.append((idx, (hi - lo) / span))
-        out.append(parts or [(first, 1.0)])
-    return out
-
-
 class RunningFold:
     """A Folded of everything, kept current as samples arrive (no thread filter, no
     zoom): the "since start" view then costs nothing to fold however long the run."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -305,7 +306,7 @@ def test_interning_holds_one_copy_of_equal_stacks() -> None:
 def test_shares_never_exceed_100_percent_on_a_realistic_profile() -> None:
     # GIVEN a synthetic profile with recursion, threads and many stacks
     tree = StackTree()
-    for b in synthetic_batches(n_stacks=2000, seconds=30, rate=100, threads=3, seed=1):
+    for b in synthetic_batches(n_stacks=1000, seconds=20, rate=50, threads=3, seed=1):
         tree.add(b)
     # WHEN viewed in several ways
     for view in (View(), View(window_s=None), View(thread="worker"), View(by_line=True)):
@@ -315,3 +316,39 @@ def test_shares_never_exceed_100_percent_on_a_realistic_profile() -> None:
         assert all(0.0 <= h <= 1.0 for f in snap.functions for h in f.history)
         assert snap.root.total == snap.total_samples
         assert sum(c.total for c in snap.root.children) + snap.root.own <= snap.root.total
+
+
+def _shape(node: CallNode) -> tuple[object, ...]:
+    return (node.frame, node.total, node.own, tuple(_shape(c) for c in node.children))
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        View(window_s=5),
+        View(window_s=None, thread="worker"),
+        View(window_s=8, thread="main", by_line=True),
+        View(window_s=5, filter="render"),
+        View(window_s=5, zoom=(Frame("<module>", "app/main.py"), Frame("main", "app/main.py"))),
+    ],
+)
+def test_live_windows_slide_to_the_same_answer_as_a_fresh_count(view: View) -> None:
+    # GIVEN a tree fed second by second, compacting early, one batch arriving late
+    tree = StackTree(max_buckets=6, coarse_seconds=3, max_coarse=2)
+    batches = list(synthetic_batches(n_stacks=200, seconds=25, rate=20, threads=3, seed=5))
+    late = batches.pop(15)
+    for i, b in enumerate(batches):
+        tree.add(b)
+        if i == 20:
+            tree.add(late)
+        # WHEN the live view is built incrementally and the same window is counted afresh
+        live = tree.snapshot(view)
+        assert tree.last_t is not None
+        fresh = tree.snapshot(replace(view, end_t=tree.last_t))
+        # THEN both agree on every count
+        assert live.total_samples == fresh.total_samples
+        assert [(f.key, f.own, f.total) for f in live.functions] == [
+            (f.key, f.own, f.total) for f in fresh.functions
+        ]
+        assert _shape(live.root) == _shape(fresh.root)
+        assert live.threads == fresh.threads
