@@ -341,3 +341,22 @@ async def test_any_sampler_works_a_replay_plays_to_its_end(tmp_path: Path) -> No
         await wait_for(lambda: header(app) == "END OF CAPTURE", timeout=10)
         await shows_samples(app, profile.total)
         assert table_functions(app)[0] == hottest
+
+
+@sync
+async def test_clicking_a_header_sorts_and_r_resets(tmp_path: Path) -> None:
+    sampler = ScriptedSampler([second(i) for i in range(5)])
+    app = make_app(sampler, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await shows_samples(app, 500)
+        # WHEN the user clicks the %Total header (row 1: row 0 is the border title)
+        await pilot.click(TopTable, offset=(11, 1))
+        await pilot.pause()
+        # THEN the table is sorted by %Total
+        assert app.query_one(TopTable).sort_by == "total"
+        assert table_functions(app)[0] in ("<module>", "serve")
+        # WHEN the user presses r, THEN the aggregate starts over from the next batch
+        await pilot.press("r")
+        await shows_samples(app, 0)
+        sampler.feed(second(5))
+        await shows_samples(app, 100)
