@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from samplers.errors import FormatError
-from samplers.model import Metadata, Profile
+from samplers.model import Metadata, Profile, Stack
 
 SCHEMA = "flametop.report/1"
 DEFAULT_RATE = 100.0  # py-spy's default, for files that do not say their rate
@@ -91,34 +91,56 @@ def _rate_of(batch_rate: float, metadata: Metadata) -> float:
     return metadata.rate if metadata.rate > 0 else DEFAULT_RATE
 
 
-def _count(profile: Profile) -> _Counts:
-    c = _Counts({}, {}, {}, {}, {}, 0, 0.0, 0)
+def _merge(profile: Profile) -> tuple[dict[float, dict[tuple[int, ...], tuple[Stack, int]]], int]:
+    """Samples per rate and distinct stack, and the number of threads. A long capture
+    repeats the same few thousand stacks in every batch: merging first makes the walk
+    over frames once per stack. Stacks are keyed by the identity of their frames (the
+    readers intern frames), so no Frame is hashed per sample."""
+    by_rate: dict[float, dict[tuple[int, ...], tuple[Stack, int]]] = {}
+    keys: dict[int, tuple[int, ...]] = {}
     threads: set[str] = set()
     for batch in profile.batches:
-        per_sample = 1.0 / _rate_of(batch.rate, profile.metadata)
+        merged = by_rate.setdefault(_rate_of(batch.rate, profile.metadata), {})
         for sample in batch.samples:
-            n = sample.count
-            if n <= 0:
+            if sample.count <= 0:
                 continue
             threads.add(sample.thread)
-            c.samples += n
-            c.seconds += n * per_sample
+            stack = sample.stack
+            key = keys.get(id(stack))
+            if key is None:
+                key = keys[id(stack)] = tuple(map(id, stack))
+            had = merged.get(key)
+            merged[key] = (stack, sample.count + (had[1] if had else 0))
+    return by_rate, len(threads)
+
+
+def _count(profile: Profile) -> _Counts:
+    by_rate, threads = _merge(profile)
+    c = _Counts({}, {}, {}, {}, {}, 0, 0.0, threads)
+    for rate, merged in by_rate.items():
+        own: dict[FuncKey, int] = {}
+        total: dict[FuncKey, int] = {}
+        samples = 0
+        for stack, n in merged.values():
+            samples += n
             seen: set[FuncKey] = set()
-            for frame in sample.stack:
+            for frame in stack:
                 key = (frame.function, frame.file)
                 lines = c.lines.setdefault(key, {})
                 lines[frame.line] = lines.get(frame.line, 0) + n
-                if key in seen:
-                    continue
-                seen.add(key)
-                c.total[key] = c.total.get(key, 0) + n
-                c.total_s[key] = c.total_s.get(key, 0.0) + n * per_sample
-            if sample.stack:
-                leaf = sample.stack[-1]
-                key = (leaf.function, leaf.file)
-                c.own[key] = c.own.get(key, 0) + n
-                c.own_s[key] = c.own_s.get(key, 0.0) + n * per_sample
-    c.threads = len(threads)
+                if key not in seen:
+                    seen.add(key)
+                    total[key] = total.get(key, 0) + n
+            if stack:
+                leaf = (stack[-1].function, stack[-1].file)
+                own[leaf] = own.get(leaf, 0) + n
+        # Seconds from integer counts, divided once per rate: exact and order-independent.
+        c.samples += samples
+        c.seconds += samples / rate
+        for counts, secs, out in ((own, c.own_s, c.own), (total, c.total_s, c.total)):
+            for key, n in counts.items():
+                out[key] = out.get(key, 0) + n
+                secs[key] = secs.get(key, 0.0) + n / rate
     return c
 
 
