@@ -233,3 +233,17 @@ def test_view_of_a_bad_file_is_one_line_before_any_screen(tmp_path: Path) -> Non
     good.write_text("main;work 3\n")
     out = cli("view", str(good), "--baseline", str(tmp_path / "missing.folded"), timeout=30)
     assert out.returncode == 2 and "missing.folded" in out.stderr
+
+
+@sync
+async def test_help_lists_the_view_keys(tmp_path: Path) -> None:
+    from tui.widgets.help import HelpScreen
+
+    app = open_app(tmp_path, switching_capture(tmp_path / "run.flametop"))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, 3000)
+        await pilot.press("question_mark")
+        await wait_for(lambda: isinstance(app.screen, HelpScreen))
+        text = screen_text(app)
+        for words in ("play / pause the capture", "step the end of the window", "< / >"):
+            assert words in text
