@@ -145,7 +145,7 @@ class ViewApp(FlametopApp):
     # -- the timeline -------------------------------------------------------------------
 
     @on(SnapshotReady)
-    def _bounds(self, message: SnapshotReady) -> None:
+    def _timeline_bounds(self, message: SnapshotReady) -> None:
         snap = message.update.snapshot
         if snap is not None and snap.total_samples >= 0 and snap.last_t >= snap.first_t:
             if (snap.first_t, snap.last_t) != (self._timeline.first_t, self._timeline.last_t):
