@@ -24,11 +24,12 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from samplers.clock import Clock
-from samplers.model import MODES, Metadata, Profile, Sampler
+from samplers.model import Metadata, Profile, Sampler
 from samplers.snapshot import Snapshot, View
 from tui.keys import bindings, help_rows
 from tui.safe_text import clean
 from tui.saving import autosave, base_name, save_snapshot
+from tui.view_actions import ViewActions
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.header import (
     STATE_EXITED,
@@ -38,16 +39,13 @@ from tui.widgets.header import (
     STATE_STARTING,
     FlametopHeader,
     HeaderInfo,
-    window_label,
 )
 from tui.widgets.help import HelpScreen
 from tui.widgets.icicle import Icicle
 from tui.widgets.rails import Rails, RailsInfo
-from tui.widgets.thread_chooser import ThreadChoice, ThreadChooser
 from tui.widgets.top_table import TopTable
 from tui.worker import LoopUpdate, Monitor, SamplingLoop, Tree
 
-WINDOWS: tuple[float | None, ...] = (5.0, 30.0, 300.0, None)
 LATENCY_KEPT = 120
 
 
@@ -59,7 +57,7 @@ class SnapshotReady(Message):
         self.update = update
 
 
-class FlametopApp(App[int]):
+class FlametopApp(ViewActions, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "flametop"
     ENABLE_COMMAND_PALETTE = False
@@ -296,70 +294,7 @@ class FlametopApp(App[int]):
             self.notify(clean(error), title="sampler", severity="error", markup=False)
         self._refresh_header()
 
-    # -- view changes -------------------------------------------------------------------
-
-    def _set_view(self, view: View) -> None:
-        self._view = view
-        self.loop.request_view(view)
-        self._refresh_titles()
-        self._refresh_header()
-
-    def action_pause(self) -> None:
-        if self._view.end_t is None:
-            end = self._shown.t_end if self._shown else self._clock()
-            self._paused_at = self._clock()
-            self._samples_at_pause = self._last_update.all_samples if self._last_update else 0
-            self._set_view(replace(self._view, end_t=end))
-        else:
-            self._paused_at = None
-            self._samples_at_pause = 0
-            self._set_view(replace(self._view, end_t=None))
-
-    def action_window(self) -> None:
-        current = self._view.window_s
-        index = WINDOWS.index(current) if current in WINDOWS else -1
-        window = WINDOWS[(index + 1) % len(WINDOWS)]
-        self._set_view(replace(self._view, window_s=window))
-        self.notify(f"window: {window_label(window)}", timeout=2)
-
-    def action_mode(self) -> None:
-        current = self._pending_mode or self._mode
-        index = MODES.index(current) if current in MODES else -1  # type: ignore[arg-type]
-        mode = MODES[(index + 1) % len(MODES)]
-        self._pending_mode = mode
-        self.loop.request_configure(mode=mode)
-        self._refresh_header()
-        self.notify(f"mode {mode}: applies from the next chunk", timeout=3)
-
-    def action_by_line(self) -> None:
-        self._set_view(replace(self._view, by_line=not self._view.by_line))
-
-    def action_reset(self) -> None:
-        self._paused_at = None
-        self._view = replace(self._view, end_t=None, baseline=None, zoom=())
-        self._newest_shown_t = float("-inf")
-        self.loop.request_reset(self._view)
-        self._refresh_titles()
-        self._refresh_header()
-        self.notify("reset: counting from now", timeout=2)
-
-    def action_baseline(self) -> None:
-        if self._view.baseline is not None:
-            self._set_view(replace(self._view, baseline=None))
-            self.notify("baseline cleared", timeout=2)
-        elif self._shown is not None:
-            span = (self._shown.t_start, self._shown.t_end)
-            self._set_view(replace(self._view, baseline=span))
-            self.notify("baseline set to the window shown; Δ%Total compares with it", timeout=3)
-
-    def action_sort(self, key: str) -> None:
-        self.query_one(TopTable).sort_by = key  # type: ignore[assignment]
-
-    def action_filter(self) -> None:
-        bar = self.query_one(FilterBar)
-        bar.value = self._view.filter or ""
-        bar.add_class("-open")
-        bar.focus()
+    # -- view changes (the actions live in ViewActions) ----------------------------------
 
     @on(FilterBar.Changed, "#filter")
     def _filter_typed(self, event: FilterBar.Changed) -> None:
@@ -375,29 +310,6 @@ class FlametopApp(App[int]):
     def _filter_cleared(self, event: FilterBar.Cleared) -> None:
         self._set_view(replace(self._view, filter=None))
         self._close_filter()
-
-    def _close_filter(self) -> None:
-        self.query_one(FilterBar).remove_class("-open")
-        self.query_one(TopTable).focus()
-
-    def action_thread(self) -> None:
-        threads = self._shown.threads if self._shown else ()
-        self.push_screen(ThreadChooser(threads, self._view.thread), self._thread_chosen)
-
-    def _thread_chosen(self, choice: ThreadChoice | None) -> None:
-        if choice is not None:
-            self._thread_label = choice.label
-            self._set_view(replace(self._view, thread=choice.pattern))
-
-    def action_escape(self) -> None:
-        if self._view.zoom:
-            self.action_zoom_out()
-        elif self._view.filter:
-            self._set_view(replace(self._view, filter=None))
-
-    def action_zoom_out(self) -> None:
-        if self._view.zoom:
-            self._set_view(replace(self._view, zoom=self._view.zoom[:-1]))
 
     @on(Icicle.ZoomIn)
     def _zoom_in(self, event: Icicle.ZoomIn) -> None:
