@@ -23,7 +23,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from samplers.errors import FormatError
-from samplers.formats.common import GZIP_MAGIC, MAX_DEPTH, check_count, gunzip
+from samplers.formats.common import GZIP_MAGIC, MAX_DEPTH, FrameIndex, check_count, gunzip
 from samplers.model import (
     MODES,
     Frame,
@@ -53,7 +53,7 @@ def write(profile: Profile) -> bytes:
     meta["cmdline"] = list(profile.metadata.cmdline)
     meta["extra"] = [list(kv) for kv in profile.metadata.extra]
     lines = [_dump({"format": "flametop-capture", "version": VERSION, "metadata": meta})]
-    frame_ids: dict[Frame, int] = {}
+    frame_ids = FrameIndex()
     thread_ids: dict[str, int] = {}
     for batch in profile.batches:
         new_frames: list[list[object]] = []
@@ -65,9 +65,8 @@ def write(profile: Profile) -> bytes:
                 new_threads.append(s.thread)
             ids: list[int] = []
             for f in s.stack:
-                i = frame_ids.get(f)
-                if i is None:
-                    i = frame_ids[f] = len(frame_ids)
+                i, new = frame_ids(f)
+                if new:
                     new_frames.append([f.function, f.file, f.line])
                 ids.append(i)
             rows.append([thread_ids[s.thread], ids, s.count])
@@ -100,7 +99,7 @@ def write(profile: Profile) -> bytes:
         lines.append(
             _dump({"health": {k: _finite(v) if isinstance(v, float) else v for k, v in h.items()}})
         )
-    return gzip.compress(("\n".join(lines) + "\n").encode("ascii"), mtime=0)
+    return gzip.compress(("\n".join(lines) + "\n").encode("ascii"), compresslevel=6, mtime=0)
 
 
 class _Checker:

@@ -134,6 +134,45 @@ def distinct_threads(profile: Profile) -> list[str]:
     return list(seen)
 
 
+def merged(profile: Profile) -> list[Sample]:
+    """Profile.merged(), keyed by object identity: Frame's dataclass hash runs in Python
+    and dominated writing large profiles. Equal frames that are distinct objects may stay
+    apart, which changes no count."""
+    counts: dict[tuple[str, tuple[int, ...]], int] = {}
+    first: dict[tuple[str, tuple[int, ...]], Sample] = {}
+    for batch in profile.batches:
+        for s in batch.samples:
+            key = (s.thread, tuple(map(id, s.stack)))
+            if key in counts:
+                counts[key] += s.count
+            else:
+                counts[key] = s.count
+                first[key] = s
+    return [Sample(s.thread, s.stack, counts[k]) for k, s in first.items()]
+
+
+class FrameIndex:
+    """Numbers frames in first-seen order; a fast path by identity, then by value."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, int] = {}
+        self.by_value: dict[Frame, int] = {}
+        self.frames: list[Frame] = []
+
+    def __call__(self, frame: Frame) -> tuple[int, bool]:
+        """(index, new?) of `frame`."""
+        i = self.by_id.get(id(frame))
+        if i is not None:
+            return i, False
+        i = self.by_value.get(frame)
+        new = i is None
+        if i is None:
+            i = self.by_value[frame] = len(self.frames)
+            self.frames.append(frame)
+        self.by_id[id(frame)] = i
+        return i, new
+
+
 def has_thread_root(sample: Sample) -> bool:
     """True when the stack already starts with a `thread (NAME)` frame (py-spy --threads,
     as the sampler keeps it), so writers must not add a second one."""

@@ -1,25 +1,20 @@
-"""The flame graph's geometry: a merged call tree laid out as fractions of the total.
+"""The flame graph's geometry: the merged call tree laid out as fractions of the total.
 
 Pure and UI-free, shared by the SVG writer and its differential variant. Frames are told
-apart by (function, file); lines are merged, as a flame graph shows functions.
+apart by (function, file); lines are merged, as a flame graph shows functions. The tree
+is built breadth-first and only under frames wide enough to draw, so a profile of 100,000
+distinct stacks costs what its visible part costs, not a node per frame of every stack.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from samplers.formats.common import distinct_threads, has_thread_root
-from samplers.model import Profile
+from samplers.model import Frame, Profile, Sample
 
 Key = tuple[str, str]  # (function, file)
-
-
-@dataclass
-class Node:
-    key: Key
-    total: int = 0
-    own: int = 0
-    children: dict[Key, Node] = field(default_factory=dict)
+ROOT: Key = ("all", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,69 +29,80 @@ class Box:
     own: int
 
 
-def build_tree(
-    profile: Profile, by_thread: bool | None = None, basename_only: bool = False
-) -> Node:
-    """Merge every sample into one tree under a root keyed ("all", "").
+class _Keys:
+    """The key of each level of a sample's stack, with an optional thread root first."""
 
-    `basename_only` keys files by their last path component, so profiles that spell paths
-    differently (py-spy's raw output shortens them, its speedscope output does not) match.
+    def __init__(self, basename_only: bool) -> None:
+        self.basename_only = basename_only
+        self.by_id: dict[int, Key] = {}  # by frame identity: Frame's own hash is slow
+
+    def of(self, frame: Frame) -> Key:
+        key = self.by_id.get(id(frame))
+        if key is None:
+            file = frame.file
+            if self.basename_only:
+                file = file.replace("\\", "/").rsplit("/", 1)[-1]
+            key = self.by_id[id(frame)] = (frame.function, file)
+        return key
+
+
+def layout(
+    profile: Profile,
+    min_fraction: float = 0.001,
+    by_thread: bool | None = None,
+    basename_only: bool = False,
+) -> list[Box]:
+    """Boxes for every frame at least `min_fraction` of all samples wide, parents first.
+
+    `by_thread` (default: when the profile has more than one named thread) adds a
+    `thread (NAME)` root per thread; `basename_only` keys files by their last path
+    component, so profiles that spell paths differently (py-spy's raw output shortens
+    them, its speedscope output does not) still match in a comparison.
     """
     if by_thread is None:
         by_thread = len([t for t in distinct_threads(profile) if t]) > 1
-    root = Node(("all", ""))
-    for sample in profile.merged():
-        if sample.count <= 0:
-            continue
-        root.total += sample.count
-        node = root
-        keys: list[Key] = [
-            (f.function, f.file.replace("\\", "/").rsplit("/", 1)[-1] if basename_only else f.file)
-            for f in sample.stack
-        ]
-        if by_thread and sample.thread and not has_thread_root(sample):
-            keys.insert(0, (f"thread ({sample.thread})", ""))
-        for key in keys:
-            child = node.children.get(key)
-            if child is None:
-                child = node.children[key] = Node(key)
-            child.total += sample.count
-            node = child
-        node.own += sample.count
-    return root
-
-
-def layout(root: Node, min_fraction: float = 0.001) -> list[Box]:
-    """Boxes for every frame at least `min_fraction` of the root wide, parents first."""
+    keys = _Keys(basename_only)
+    # Each member: (levels, count), levels a tuple of keys or frames to resolve lazily.
+    members: list[tuple[tuple[Key | Frame, ...], int]] = []
+    for batch in profile.batches:
+        for s in batch.samples:
+            if s.count > 0:
+                members.append((_levels(s, by_thread), s.count))
+    total = sum(c for _, c in members)
+    if total <= 0:
+        return []
+    threshold = min_fraction * total
     boxes: list[Box] = []
-    if root.total <= 0:
-        return boxes
-    # Iterative, so a 10,000-deep recursion cannot exhaust Python's stack.
-    todo: list[tuple[Node, tuple[Key, ...], float, int]] = [(root, (root.key,), 0.0, 0)]
+    todo: list[tuple[tuple[Key, ...], float, int, int, list[tuple[tuple[Key | Frame, ...], int]]]]
+    todo = [((ROOT,), 0.0, 0, total, members)]
     while todo:
-        node, path, x, depth = todo.pop()
-        width = node.total / root.total
-        boxes.append(Box(path, x, width, depth, node.total, node.own))
+        path, x, depth, node_total, group = todo.pop()
+        children: dict[Key, tuple[list[int], list[tuple[tuple[Key | Frame, ...], int]]]] = {}
+        own = 0
+        for levels, count in group:
+            if len(levels) <= depth:
+                own += count
+                continue
+            level = levels[depth]
+            key = keys.of(level) if isinstance(level, Frame) else level
+            entry = children.get(key)
+            if entry is None:
+                entry = children[key] = ([0], [])
+            entry[0][0] += count
+            entry[1].append((levels, count))
+        boxes.append(Box(path, x, node_total / total, depth, node_total, own))
         cx = x
-        kids = sorted(node.children.values(), key=lambda n: (n.key[0], n.key[1]))
-        placed: list[tuple[Node, tuple[Key, ...], float, int]] = []
-        for child in kids:
-            w = child.total / root.total
-            if w >= min_fraction:
-                placed.append((child, (*path, child.key), cx, depth + 1))
-            cx += w
+        placed = []
+        for key in sorted(children):
+            (child_total,), child_group = children[key]
+            if child_total >= threshold:
+                placed.append(((*path, key), cx, depth + 1, child_total, child_group))
+            cx += child_total / total
         todo.extend(reversed(placed))
     return boxes
 
 
-def shares_by_path(root: Node) -> dict[tuple[Key, ...], float]:
-    """Each path's share of the root (0..1), for comparing two profiles."""
-    out: dict[tuple[Key, ...], float] = {}
-    if root.total <= 0:
-        return out
-    todo: list[tuple[Node, tuple[Key, ...]]] = [(root, (root.key,))]
-    while todo:
-        node, path = todo.pop()
-        out[path] = node.total / root.total
-        todo.extend((c, (*path, c.key)) for c in node.children.values())
-    return out
+def _levels(sample: Sample, by_thread: bool) -> tuple[Key | Frame, ...]:
+    if by_thread and sample.thread and not has_thread_root(sample):
+        return ((f"thread ({sample.thread})", ""), *sample.stack)
+    return sample.stack

@@ -27,6 +27,7 @@ from samplers.formats.common import (
     distinct_threads,
     has_thread_root,
     intern_frame,
+    merged,
     metadata_from_dict,
     safe_text,
     single_batch_profile,
@@ -63,10 +64,16 @@ def write(profile: Profile) -> bytes:
         lines.append(f"# {_escape(key).replace(':', '_')}: {json.dumps(value)}")
     named = [t for t in distinct_threads(profile) if t]
     with_threads = len(named) > 1
-    for sample in profile.merged():
+    labels: dict[int, str] = {}  # by frame identity: labelling is the costly part
+    for sample in merged(profile):
         if sample.count <= 0:
             continue
-        parts = [_label(f) for f in sample.stack]
+        parts = []
+        for f in sample.stack:
+            text = labels.get(id(f))
+            if text is None:
+                text = labels[id(f)] = _label(f)
+            parts.append(text)
         if with_threads and sample.thread and not has_thread_root(sample):
             parts.insert(0, f"thread ({_escape(sample.thread)})")
         if not parts:
@@ -80,11 +87,17 @@ def write(profile: Profile) -> bytes:
 
 def parse_frame(text: str, cache: dict[tuple[str, str, int], Frame]) -> Frame:
     """`function (file:line)`, `function (file)` or a bare name, as py-spy writes them."""
+    known = cache.get((text, "\0", -1))  # the same text parses the same: skip the regex
+    if known is not None:
+        return known
     m = _FRAME.match(text)
     if m is None:
-        return intern_frame(cache, text, "", 0)
-    line = m.group("line")
-    return intern_frame(cache, m.group("fn"), m.group("file"), int(line) if line else 0)
+        frame = intern_frame(cache, text, "", 0)
+    else:
+        line = m.group("line")
+        frame = intern_frame(cache, m.group("fn"), m.group("file"), int(line) if line else 0)
+    cache[(text, "\0", -1)] = frame
+    return frame
 
 
 def _looks_like_frame(text: str) -> bool:

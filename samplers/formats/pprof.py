@@ -21,8 +21,10 @@ from samplers.formats.common import (
     GZIP_MAGIC,
     MAX_COUNT,
     MAX_DEPTH,
+    FrameIndex,
     gunzip,
     intern_frame,
+    merged,
     metadata_from_dict,
     single_batch_profile,
 )
@@ -79,15 +81,16 @@ def write(profile: Profile) -> bytes:
         id=1, filename=s(binary), has_functions=True, has_filenames=True, has_line_numbers=True
     )
     functions: dict[tuple[str, str], Any] = {}
-    locations: dict[Frame, int] = {}
+    locations = FrameIndex()
     thread_key = s("thread")
-    for sample in profile.merged():
+    for sample in merged(profile):
         if sample.count <= 0:
             continue
         ids: list[int] = []
         for frame in reversed(sample.stack):  # leaf first
-            loc_id = locations.get(frame)
-            if loc_id is None:
+            index, new = locations(frame)
+            loc_id = index + 1
+            if new:
                 fkey = (frame.function, frame.file)
                 func = functions.get(fkey)
                 if func is None:
@@ -98,7 +101,6 @@ def write(profile: Profile) -> bytes:
                     functions[fkey] = func
                 if frame.line and (func.start_line == 0 or frame.line < func.start_line):
                     func.start_line = frame.line  # the first line we saw: an approximation
-                loc_id = locations[frame] = len(locations) + 1
                 loc = msg.location.add(id=loc_id, mapping_id=1)
                 loc.line.add(function_id=func.id, line=frame.line)
             ids.append(loc_id)
@@ -110,7 +112,7 @@ def write(profile: Profile) -> bytes:
     msg.time_nanos = _start_nanos(meta.start_time)
     msg.duration_nanos = int(max(0.0, meta.duration_s) * 1e9)
     msg.string_table.extend(s.table)
-    return gzip.compress(msg.SerializeToString(), mtime=0)
+    return gzip.compress(msg.SerializeToString(), compresslevel=6, mtime=0)
 
 
 def _parse(data: bytes) -> Any:
@@ -223,4 +225,6 @@ def read(data: bytes, sample_type: str | None = None) -> Profile:
     if rate and "rate" not in meta:
         meta["rate"] = f"{rate:g}"
     meta.setdefault("sample_type", names[chosen])
+    if types[chosen][0] in ("cpu", "wall"):
+        meta.setdefault("mode", types[chosen][0])
     return single_batch_profile(samples, metadata_from_dict(meta, "pprof"), rate=rate)

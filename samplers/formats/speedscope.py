@@ -22,8 +22,10 @@ from samplers.errors import FormatError
 from samplers.formats.common import (
     MAX_COUNT,
     MAX_DEPTH,
+    FrameIndex,
     distinct_threads,
     intern_frame,
+    merged,
     metadata_from_dict,
     single_batch_profile,
 )
@@ -38,9 +40,9 @@ def write(profile: Profile) -> bytes:
     meta = profile.metadata
     rate = meta.rate or (profile.batches[0].rate if profile.batches else 0.0)
     frames: list[dict[str, Any]] = []
-    index: dict[Frame, int] = {}
+    index = FrameIndex()
     by_thread: dict[str, list[Sample]] = {t: [] for t in distinct_threads(profile)}
-    for sample in profile.merged():
+    for sample in merged(profile):
         if sample.count > 0:
             by_thread[sample.thread].append(sample)
     profiles: list[dict[str, Any]] = []
@@ -52,9 +54,8 @@ def write(profile: Profile) -> bytes:
         for s in samples:
             ids: list[int] = []
             for f in s.stack:
-                i = index.get(f)
-                if i is None:
-                    i = index[f] = len(frames)
+                i, new = index(f)
+                if new:
                     entry: dict[str, Any] = {"name": f.function or "?"}
                     if f.file:
                         entry["file"] = f.file

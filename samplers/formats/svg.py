@@ -18,7 +18,7 @@ from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 from samplers.formats.common import safe_text
-from samplers.formats.flamegraph_layout import Box, Key, build_tree, layout, shares_by_path
+from samplers.formats.flamegraph_layout import Box, Key, layout
 from samplers.formats.svg_assets import CSS, SCRIPT
 from samplers.model import Metadata, Profile
 
@@ -163,9 +163,8 @@ def _pct(part: int, whole: int) -> str:
 
 def write(profile: Profile) -> bytes:
     """An interactive flame graph of the whole profile."""
-    root = build_tree(profile)
-    boxes = layout(root, MIN_FRACTION)
-    total = root.total
+    boxes = layout(profile, MIN_FRACTION)
+    total = boxes[0].total if boxes else 0
     title, meta_line = _header_text(profile.metadata, total)
 
     def info(b: Box) -> str:
@@ -199,10 +198,11 @@ def write_diff(new: Profile, baseline: Profile) -> bytes:
 
     Threads are merged in both profiles so the same code path matches across runs.
     """
-    new_root = build_tree(new, by_thread=False, basename_only=True)
-    base_shares = shares_by_path(build_tree(baseline, by_thread=False, basename_only=True))
-    boxes = layout(new_root, MIN_FRACTION)
-    total = new_root.total
+    boxes = layout(new, MIN_FRACTION, by_thread=False, basename_only=True)
+    # Baseline paths narrower than MIN_FRACTION count as 0: an error under 0.1 point.
+    old = layout(baseline, MIN_FRACTION, by_thread=False, basename_only=True)
+    base_shares = {b.path: b.width for b in old}
+    total = boxes[0].total if boxes else 0
     deltas = {b.path: 100.0 * (b.width - base_shares.get(b.path, 0.0)) for b in boxes}
     biggest = max((abs(d) for p, d in deltas.items() if len(p) > 1), default=0.0)
     top = max(
