@@ -1,11 +1,13 @@
 """StackTree: the rolling, time-bucketed aggregate of every sample, and the immutable
 `Snapshot`s the UI renders.
 
-Ingest interns each (thread, stack) once and adds integer counts to time buckets
-(samplers/treebuckets.py). A snapshot merges the buckets of the asked window, folds the
-stacks onto a prefix trie (samplers/treequery.py) and reads function counts, the call
-tree, per-thread counts, history and baseline deltas off it. Percentages are shares of
-`Snapshot.total_samples`, so none can exceed 100%.
+Ingest (samplers/treedata.py) interns each (thread, stack) once, adds integer counts to
+time buckets that are compacted as they age (samplers/treebuckets.py), and keeps
+"everything" folded as it goes. A snapshot takes its window's fold -- that running one, a
+sliding one kept current bucket by bucket for live windows (samplers/treewindow.py), or
+a fresh one for a window in the past -- and reads the rows, the pruned call tree
+(samplers/treequery.py), history (samplers/treehistory.py) and baseline deltas off it.
+Percentages are shares of `Snapshot.total_samples`, so none can exceed 100%.
 """
 
 from __future__ import annotations
