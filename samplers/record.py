@@ -182,6 +182,7 @@ def _record(
         subprocesses=req.subprocesses,
         nonblocking=req.nonblocking,
     )
+    facts = TargetFacts(pid)  # now: the target may be gone when the recording ends
     try:
         sampler.start()
     except TargetNotFoundError:
@@ -192,11 +193,9 @@ def _record(
         python = find_python_process(pid, timeout=0.0)
         if child is None and python != pid:
             raise NotPythonError(
-                f"pid {pid} is not a Python process, but its child {python} is: "
-                f"use --pid {python}"
+                f"pid {pid} is not a Python process, but its child {python} is: use --pid {python}"
             ) from None
         raise
-    facts = TargetFacts(pid)
     log(
         f"recording pid {pid} at {req.rate:g} Hz, {req.mode} mode, for up to "
         f"{req.duration:g} s; Ctrl-C stops early and still writes"
