@@ -119,8 +119,9 @@ def test_top_shows_the_hot_function_first_and_q_restores_the_terminal(
         os.kill(pid, 0)
 
 
-def test_sighup_autosaves_a_capture_and_stops_the_started_command(
-    pane: tuple[Pane, Path],
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
+def test_sighup_or_sigterm_autosaves_a_capture_and_stops_the_started_command(
+    pane: tuple[Pane, Path], signum: int
 ) -> None:
     p, tmp_path = pane
     # GIVEN flametop started a target itself, in 16 colours
@@ -132,10 +133,10 @@ def test_sighup_autosaves_a_capture_and_stops_the_started_command(
     shell = psutil.Process(int(p.flag("pane_pid")))
     (flametop,) = [c for c in shell.children() if "tui.cli" in " ".join(c.cmdline())]
     (started,) = [c for c in flametop.children() if target in c.cmdline()]
-    # WHEN the terminal hangs up (an SSH connection dropped)
-    flametop.send_signal(signal.SIGHUP)
-    # THEN flametop autosaves what it sampled, exits 128+SIGHUP and stops its target
-    assert wait_rc(rc_file) == 128 + signal.SIGHUP
+    # WHEN the terminal hangs up (an SSH connection dropped) or flametop is told to stop
+    flametop.send_signal(signum)
+    # THEN flametop autosaves what it sampled, exits 128+signal and stops its target
+    assert wait_rc(rc_file) == 128 + signum
     (saved,) = tmp_path.glob("*.autosave.flametop")
     assert read_profile(saved).total > 0
     gone, alive = psutil.wait_procs([started], timeout=5)

@@ -137,7 +137,13 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
             print(f"flametop: the target's output is in {log}", file=sys.stderr)
         else:
             log.unlink()
-    return int(app.return_code or 0)
+    code = int(app.return_code or 0)
+    health = sampler.health
+    if code == 0 and health.state == "failed":
+        reason = health.errors[-1] if health.errors else "py-spy stopped working"
+        print(f"flametop: sampling failed: {reason}", file=sys.stderr)
+        return 1
+    return code
 
 
 def run_top(args: argparse.Namespace) -> int:
