@@ -131,3 +131,26 @@ def test_differential_svg_colours_change_and_says_it_in_text(tmp_path: Path) -> 
     assert "▲ cold" in text and "▼ hot" in text
     png = chromium_screenshot(path, tmp_path / "diff.png")
     assert png_colours(png) > 8
+
+
+@needs_chromium
+def test_svg_click_to_zoom_relayouts_the_subtree(tmp_path: Path) -> None:
+    # GIVEN a flame graph; its frames are numbered parents first: 0 all, 1 <module>, 2 cold...
+    path = write_profile(sample_profile(threads=False), tmp_path / "p.svg")
+    root = ET.fromstring(path.read_bytes())
+    ns = "{http://www.w3.org/2000/svg}"
+    names = [g.get("data-name") for g in root.iter(f"{ns}g") if g.get("class") == "frame"]
+    run = names.index("run (app.py)")
+    # WHEN the page zooms into `run` (as a click does)
+    dom = chromium_dom(path, fragment=f"zoom={run}")
+    # THEN `run` fills the width, `cold` (a sibling) is hidden, and Reset is enabled
+    frames = re.findall(
+        r'<g class="([^"]*)"[^>]*data-name="([^"]*)"[^>]*>.*?<rect x="([\d.]+)"[^>]*width="([\d.]+)"',
+        dom,
+    )
+    by_name = {name: (cls, float(x), float(w)) for cls, name, x, w in frames}
+    assert by_name["run (app.py)"][1:] == (10.0, 1180.0)
+    assert "hidden" in by_name["cold (/venv/lib/python3.11/site-packages/requests/api.py)"][0]
+    assert "ancestor" in by_name["&lt;module&gt; (app.py)"][0]
+    assert by_name["warm (app.py)"][2] == pytest.approx(1180.0 * 30 / 90, abs=0.05)
+    assert '<g id="reset" class=""' in dom or 'id="reset" class=""' in dom

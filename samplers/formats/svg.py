@@ -90,6 +90,8 @@ def _header_text(meta: Metadata, total: int) -> tuple[str, str]:
     if meta.duration_s:
         bits.append(f"{meta.duration_s:.1f} s")
     bits.append(f"{total} samples")
+    if meta.source_format:
+        bits.append(f"read from {meta.source_format}")
     for value, label in (
         (meta.start_time, "start"),
         (meta.host, "host"),

@@ -2,14 +2,15 @@
 
 The script reads each frame's geometry from data-* attributes (fractions of the root), so
 zooming is a re-layout of those fractions; search accepts a regular expression and falls
-back to a plain substring when the text is not a valid one. `#search=TERM` in the URL runs
-a search on load (handy for links, and how the tests drive it in headless Chromium).
+back to a plain substring when the text is not a valid one. `#search=TERM` and `#zoom=N`
+(the N-th frame, parents first) in the URL search or zoom on load: handy for links, and how
+the tests drive the script in headless Chromium.
 """
 
 from __future__ import annotations
 
 CSS = """
-text { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; fill: #111; }
+text { font-family: "DejaVu Sans Mono", Menlo, Consolas, "Noto Sans Mono CJK SC", monospace; font-size: 12px; fill: #111; }
 #title { font-size: 17px; font-weight: bold; }
 #meta, #legend, #details { fill: #444; }
 #matched { font-weight: bold; }
@@ -26,7 +27,7 @@ g.frame.hidden { display: none; }
 input#search { width: 100%; box-sizing: border-box; font: 12px monospace; padding: 2px 4px; }
 """
 
-SCRIPT = """
+SCRIPT = r"""
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -103,6 +104,8 @@ SCRIPT = """
     if ((e.ctrlKey || e.metaKey) && e.key === "f") { e.preventDefault(); input.focus(); }
   });
   frames.forEach(function (f) { place(f, f.x, f.w); });
+  var z = /[#&]zoom=(\d+)/.exec(window.location.hash);
+  if (z && frames[+z[1]]) { zoom(frames[+z[1]]); }
   var m = /[#&]search=([^&]*)/.exec(window.location.hash);
   if (m) { input.value = decodeURIComponent(m[1]); search(input.value); }
 })();
