@@ -176,3 +176,16 @@ def test_read_only_place_is_reported(tmp_path: Path) -> None:
     # /proc refuses new files even for root: a real unwritable directory.
     with pytest.raises(OutputError, match="cannot write /proc/"):
         write_profile(sample_profile(), "/proc/flametop-test.svg")
+
+
+@pytest.mark.parametrize("fmt", ["speedscope", "folded"])
+def test_gzipped_text_profiles_and_a_bom_are_read(tmp_path: Path, fmt: str) -> None:
+    # GIVEN a text profile someone gzip'd, and one saved with a UTF-8 byte-order mark
+    from samplers.formats import registry
+
+    data = registry.WRITERS[fmt](sample_profile())
+    gz = _write(tmp_path, "shrunk.gz", gzip.compress(data))
+    bom = _write(tmp_path, "bom.txt", b"\xef\xbb\xbf" + data)
+    # THEN both are recognised and read
+    assert detect_format(gz) == detect_format(bom) == fmt
+    assert read_profile(gz).total == read_profile(bom).total == 100

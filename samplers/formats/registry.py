@@ -14,7 +14,7 @@ from pathlib import Path
 from samplers.errors import FormatError, OutputError
 from samplers.fileio import atomic_write
 from samplers.formats import capture, chrometrace, folded, pprof, speedscope, svg
-from samplers.formats.common import GZIP_MAGIC, MAX_DECOMPRESSED, gunzip_head
+from samplers.formats.common import GZIP_MAGIC, MAX_DECOMPRESSED, gunzip, gunzip_head
 from samplers.model import Profile
 
 FORMATS: tuple[str, ...] = ("svg", "pprof", "speedscope", "folded", "flametop")
@@ -33,6 +33,8 @@ SUFFIXES: tuple[tuple[str, str], ...] = (
     (".txt", "folded"),
     (".pb", "pprof"),
 )
+
+BOM = b"\xef\xbb\xbf"
 
 WRITERS: dict[str, Callable[[Profile], bytes]] = {
     "svg": svg.write,
@@ -66,8 +68,17 @@ def format_for_output(path: str | os.PathLike[str], fmt: str | None = None) -> s
 def _detect(data: bytes, name: str) -> str:
     head = data[:4096]
     if head[:2] == GZIP_MAGIC:
-        inner = gunzip_head(data).lstrip()
-        return "flametop" if inner.startswith(capture.MAGIC_PREFIX) else "pprof"
+        # A gzip holds pprof or our capture, or a gzip'd JSON/folded file someone shrank.
+        inner = gunzip_head(data)
+        try:
+            return _detect_plain(inner, name, gzipped=True)
+        except FormatError:
+            return "pprof"
+    return _detect_plain(head, name, gzipped=False)
+
+
+def _detect_plain(head: bytes, name: str, gzipped: bool) -> str:
+    head = head.removeprefix(BOM)
     stripped = head.lstrip()
     if stripped.startswith(capture.MAGIC_PREFIX):
         return "flametop"
@@ -77,7 +88,7 @@ def _detect(data: bytes, name: str) -> str:
         return "chrometrace"
     if _looks_like_text(head):
         return "folded"
-    if name.endswith((".pb", ".pprof", ".pb.gz")) or head[:1] in (b"\x0a", b"\x12"):
+    if gzipped or name.endswith((".pb", ".pprof", ".pb.gz")) or head[:1] in (b"\x0a", b"\x12"):
         return "pprof"
     raise FormatError(
         "is not a profile flametop can read (not pprof, speedscope, folded or a capture)"
@@ -129,6 +140,9 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
 def parse(data: bytes, fmt: str, sample_type: str | None = None) -> Profile:
     """Read `data` in format `fmt`; raises FormatError (without a file name) on bad input."""
+    if data[:2] == GZIP_MAGIC and fmt in ("speedscope", "folded", "chrometrace"):
+        data = gunzip(data)
+    data = data.removeprefix(BOM)
     if fmt == "pprof":
         return pprof.read(data, sample_type=sample_type)
     if fmt == "speedscope":
