@@ -360,3 +360,28 @@ async def test_clicking_a_header_sorts_and_r_resets(tmp_path: Path) -> None:
         await shows_samples(app, 0)
         sampler.feed(second(5))
         await shows_samples(app, 100)
+
+
+@sync
+async def test_cursor_stays_on_top_until_the_user_moves_it_then_follows_the_function(
+    tmp_path: Path,
+) -> None:
+    sampler = ScriptedSampler([second(i) for i in range(5)])
+    app = make_app(sampler, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await shows_samples(app, 500)
+        table = app.query_one(TopTable)
+        assert table.selected_frame is not None and table.selected_frame.function == "hot_loop"
+        # WHEN crunch overtakes hot_loop before the user touched the table
+        sampler.feed(second(5, hot=0, crunch=2000))
+        await wait_for(lambda: table_functions(app)[0] == "crunch")
+        # THEN the cursor is still on the top row
+        assert table.cursor_row == 0
+        # WHEN the user moves to parse and the order changes again
+        await pilot.press("down", "down")
+        chosen = table.selected_frame
+        assert chosen is not None
+        sampler.feed(second(6, hot=0, crunch=0, parse=5000))
+        await wait_for(lambda: table_functions(app)[0] == "parse")
+        # THEN the cursor went with the function the user chose
+        assert table.selected_frame == chosen

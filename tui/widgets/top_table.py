@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
@@ -22,6 +22,9 @@ from tui.sparkline import human_seconds, sparkline
 SortKey = Literal["own", "total", "own_s", "total_s"]
 SORT_KEYS: tuple[SortKey, ...] = ("own", "total", "own_s", "total_s")
 MAX_ROWS = 200
+_NAVIGATION_KEYS = frozenset(
+    {"up", "down", "j", "k", "pageup", "pagedown", "home", "end", "g", "G"}
+)
 FUNC_W_MAX = 90
 HISTORY_W_MAX = 40
 
@@ -71,9 +74,21 @@ class TopTable(DataTable[Text]):
         self._with_delta = False
         self._layout_key: tuple[object, ...] = ()
         self._pending_select: Frame | None = None
+        # Until the user moves the cursor it stays on the top row as rows reorder; after
+        # that it follows the function they chose.
+        self._follow_selection = False
 
     def on_mount(self) -> None:
         self._rebuild_columns()
+
+    @on(events.Key)
+    def _key(self, event: events.Key) -> None:
+        if event.key in _NAVIGATION_KEYS:
+            self._follow_selection = True
+
+    @on(events.Click)
+    def _click(self, event: events.Click) -> None:
+        self._follow_selection = True
 
     @on(Resize)
     def _resized(self, event: Resize) -> None:
@@ -113,6 +128,7 @@ class TopTable(DataTable[Text]):
         key = row_key_of(frame)
         if key not in self._frames:
             return False
+        self._follow_selection = True
         self.move_cursor(row=self.get_row_index(key))
         return True
 
@@ -144,7 +160,7 @@ class TopTable(DataTable[Text]):
                 text.append(" ▼")
             self.add_column(text, width=width, key=key)
         self._layout_key = self._current_layout_key()
-        if selected is not None:
+        if selected is not None and self._follow_selection:
             self._pending_select = selected
 
     def _current_layout_key(self) -> tuple[object, ...]:
@@ -191,7 +207,7 @@ class TopTable(DataTable[Text]):
         current = [str(r.key.value) for r in self.ordered_rows]
         if current != list(wanted):
             self._sort_by_rank(rank)
-        target = self._pending_select or selected
+        target = self._pending_select or (selected if self._follow_selection else None)
         self._pending_select = None
         if target is not None:
             key = row_key_of(target)
