@@ -92,7 +92,9 @@ class SystemMonitor:
 
     def __init__(self, pid: int, exclude_from_self: int | None = None) -> None:
         self.pid = pid
-        self._exclude = exclude_from_self
+        # The target's tree is never flametop's own cost, even when flametop started it
+        # (then `exclude_from_self` is the started command, e.g. a shim above Python).
+        self._exclude = exclude_from_self if exclude_from_self is not None else pid
         self._proc: psutil.Process | None
         try:
             self._proc = psutil.Process(pid)

@@ -32,12 +32,14 @@ def test_readings_of_a_busy_target_and_of_flametop() -> None:
         second = monitor.read()
     # GIVEN a CPU-bound target WHEN read twice THEN the second reading has rates
     assert first.cpu_percent is None and first.rss_bytes is not None
-    assert second.cpu_percent is not None and second.cpu_percent > 50
+    assert second.cpu_percent is not None and second.cpu_percent > 15  # a loaded CI box shares it
     assert second.rss_bytes is not None and second.rss_bytes > 1_000_000
     assert second.threads is not None and second.threads >= 1
     assert second.ctx_switches_per_s is not None and second.ctx_switches_per_s >= 0
     assert second.io_bytes_per_s is not None and second.io_bytes_per_s >= 0
-    assert second.self_cpu_percent is not None and second.self_cpu_percent >= 0
+    assert second.self_cpu_percent is not None
+    # the target is our child here, yet its CPU is not counted as flametop's
+    assert second.self_cpu_percent < second.cpu_percent
 
 
 def test_a_vanished_target_gives_empty_readings_not_errors() -> None:
