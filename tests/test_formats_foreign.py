@@ -255,3 +255,16 @@ def test_speedscope_evented_and_multiple_profiles(tmp_path: Path) -> None:
     assert counts[("js", ("main", "b"))] == 10
     assert counts[("other", ("main", "b"))] == 3
     assert counts[("other", ("main",))] == 1
+
+
+def test_austin_collapsed_output() -> None:
+    # Made by austin-dist 3.7.0 (`austin -i 10ms -x 1 python busy_target.py`, wall mode):
+    # `P<pid>;T<iid>:<tid>;file:function:line;... <µs>`, converted to counts at 100 Hz.
+    p = read_profile(DATA / "austin-wall.txt")
+    assert p.metadata.source_format == "austin"
+    assert p.metadata.rate == 100.0 and p.metadata.mode == "wall"
+    frames = {f for s in p.merged() for f in s.stack}
+    assert any(f.function == "hot" and f.file.endswith("busy_target.py") and f.line for f in frames)
+    assert any(f.file == "<frozen importlib._bootstrap>" for f in frames)
+    assert all(s.thread and ":" in s.thread for s in p.merged())
+    assert 20 <= p.total <= 400  # about 1.5 s of wall time at 100 Hz on 2 threads

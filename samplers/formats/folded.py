@@ -35,6 +35,7 @@ from samplers.formats.common import (
 from samplers.model import Frame, Profile, Sample
 
 SEMICOLON_LOOKALIKE = "\u037e"
+AUSTIN_MARK = "\0austin\0"  # tags an Austin thread between _split_roots and read
 
 _FRAME = re.compile(r"^(?P<fn>.*) \((?P<file>[^()]*?)(?::(?P<line>\d{1,9}))?\)$")
 _PYSPY_THREAD = re.compile(r"^thread \((?P<id>0x[0-9a-fA-F]+|\d+)\)(?:: ?(?P<name>.*))?$")
@@ -108,7 +109,7 @@ def _split_roots(parts: list[str]) -> tuple[str, list[str]]:
     """Take py-spy's process/thread root frames (or Austin's P/T) off a stack."""
     thread = ""
     if len(parts) >= 2 and _AUSTIN_PROCESS.match(parts[0]) and _AUSTIN_THREAD.match(parts[1]):
-        return f"{parts[0]} {parts[1]}", parts[2:]
+        return f"{AUSTIN_MARK}{parts[0][1:]} {parts[1][1:]}", parts[2:]
     m = _PROCESS.match(parts[0]) if parts else None
     while m is not None:  # a child's stack starts with its parents' process roots
         # The command line may contain ';': it runs until the first `"` that ends a part.
@@ -198,11 +199,33 @@ def read(data: bytes) -> Profile:
         if len(parts) > MAX_DEPTH:
             raise FormatError(f"line {number} has a stack deeper than {MAX_DEPTH} frames")
         thread, frames = _split_roots(parts)
-        if thread.startswith("P") and " T" in thread and not thread.startswith("process"):
+        if thread.startswith(AUSTIN_MARK):
             austin = True
+            thread = thread.removeprefix(AUSTIN_MARK)
             stack = tuple(_austin_frame(p, cache) for p in frames)
         else:
             stack = tuple(parse_frame(p, cache) for p in frames)
         samples.append(Sample(thread, stack, count))
-    metadata = metadata_from_dict(meta, "austin" if austin else "folded")
-    return single_batch_profile(samples, metadata)
+    if austin:
+        return _austin_profile(samples, meta)
+    return single_batch_profile(samples, metadata_from_dict(meta, "folded"))
+
+
+def _austin_profile(samples: list[Sample], meta: dict[str, str]) -> Profile:
+    """Austin's metric is time in µs (wall/cpu) or bytes (memory): time becomes sample
+    counts at its `# interval:` (µs); a stack with no frames is an idle thread, dropped."""
+    interval = int(meta["interval"]) if meta.get("interval", "").isdigit() else 0
+    mode = meta.get("mode", "")
+    timed = interval > 0 and mode in ("wall", "cpu")
+    out = []
+    for s in samples:
+        if not s.stack:
+            continue
+        count = max(1, round(s.count / interval)) if timed else s.count
+        out.append(Sample(s.thread, s.stack, count))
+    values = dict(meta)
+    if timed:
+        values.setdefault("rate", f"{1e6 / interval:g}")
+    values.pop("interval", None)
+    metadata = metadata_from_dict(values, "austin")
+    return single_batch_profile(out, metadata, rate=1e6 / interval if timed else None)
