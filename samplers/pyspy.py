@@ -26,7 +26,7 @@ from samplers.system import process_alive
 
 CHUNK_SECONDS = 1.0
 HANG_SECONDS = 3.0  # a run that has not ended this long after SIGINT is killed
-START_CHECK_SECONDS = 0.7  # py-spy reports a bad pid or no permission within ~0.4 s
+START_CHECK_SECONDS = 1.0  # py-spy reports a bad pid or no permission within ~0.4 s
 BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # after consecutive failures; then give up
 MAX_ERRORS_KEPT = 20
 LATENCY_WINDOW = 30  # runs averaged for the start-up latency (the hand-over lead)

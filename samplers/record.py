@@ -236,6 +236,9 @@ def _record(
     total = sum(b.count for b in batches)
     if total == 0:
         if sampler.error is not None and health.chunks == 0:
+            if isinstance(sampler.error, SamplerFailedError):
+                # nothing was sampled, so this is not a failure midway: exit 2
+                raise FlametopError(f"py-spy could not sample pid {pid}: {sampler.error}")
             raise sampler.error
         if ended_by == "target-exited":
             if child is not None:
