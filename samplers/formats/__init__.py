@@ -6,6 +6,11 @@ Public API (implemented in samplers/formats/registry.py and re-exported here):
     detect_format(path) -> str                the format of an existing file, by content first
     read_profile(path, fmt=None, sample_type=None) -> Profile      raises FormatError
     write_profile(profile, path, fmt=None, overwrite=False) -> Path raises OutputError
+
+Also: READABLE (FORMATS less "svg", plus "chrometrace"), `svg.write_diff(new, baseline)`
+for the differential flame graph, and `registry.parse(data, fmt)` / `registry.WRITERS` for
+bytes in memory. Every writer's output goes through samplers.fileio.atomic_write (0600,
+never replacing a file unless asked).
 """
 
 from samplers.formats.registry import (
