@@ -39,6 +39,8 @@ def test_go_tool_pprof_reads_our_pprof(tmp_path: Path) -> None:
     assert re.search(r"of 1s total|of 1000ms total", out.stdout), out.stdout
     hot = next(line for line in out.stdout.splitlines() if line.rstrip().endswith(" hot"))
     assert "60.00%" in hot
+    # AND names go would "demangle" stay as written (no system_name: `<module>` is kept)
+    assert re.search(r"100%\s+<module>$", out.stdout, re.M), out.stdout
     # AND the metadata comments are shown
     assert "cmdline: python app.py --port 0" in out.stdout
 

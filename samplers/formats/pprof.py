@@ -96,7 +96,7 @@ def write(profile: Profile) -> bytes:
                 if func is None:
                     name = s(frame.function or "?")
                     func = msg.function.add(
-                        id=len(functions) + 1, name=name, system_name=name, filename=s(frame.file)
+                        id=len(functions) + 1, name=name, filename=s(frame.file)
                     )
                     functions[fkey] = func
                 if frame.line and (func.start_line == 0 or frame.line < func.start_line):
