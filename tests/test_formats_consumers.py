@@ -156,3 +156,17 @@ def test_svg_click_to_zoom_relayouts_the_subtree(tmp_path: Path) -> None:
     assert "ancestor" in by_name["&lt;module&gt; (app.py)"][0]
     assert by_name["warm (app.py)"][2] == pytest.approx(1180.0 * 30 / 90, abs=0.05)
     assert '<g id="reset" class=""' in dom or 'id="reset" class=""' in dom
+
+
+@needs_go
+def test_go_tool_pprof_sees_wall_mode(tmp_path: Path) -> None:
+    # GIVEN a wall-clock profile; WHEN go reads our pprof of it
+    from dataclasses import replace
+
+    base = sample_profile(threads=False)
+    wall = replace(base, metadata=replace(base.metadata, mode="wall"))
+    out = go_pprof(["-top", str(write_profile(wall, tmp_path / "w.pb.gz"))], tmp_path)
+    # THEN its sample type is wall time, and we read it back as wall mode
+    assert out.returncode == 0, out.stderr
+    assert "Type: wall" in out.stdout
+    assert read_profile(tmp_path / "w.pb.gz").metadata.mode == "wall"
