@@ -181,15 +181,9 @@ class FlametopApp(ViewActions, App[int]):
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
+        # The loop catches everything itself; this is the last line of defence.
         if event.worker.group == "sampling" and event.state == WorkerState.ERROR:
-            self._add_errors((f"sampling loop failed: {event.worker.error}",))
-            if not self.loop.done.is_set():
-                return
-            self.set_timer(1.0, self._restart_loop)
-
-    def _restart_loop(self) -> None:
-        self.loop.done.clear()
-        self._run_loop()
+            self._add_errors((f"sampling stopped: {event.worker.error}",))
 
     @on(SnapshotReady)
     def _snapshot_ready(self, message: SnapshotReady) -> None:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from samplers.model import Health, Metadata, Profile, SampleBatch, Sampler, SystemReading
@@ -49,6 +49,21 @@ class LoopUpdate:
     batch_mode: str | None  # mode of the newest batch
     finished: bool  # no more batches will come
     errors: tuple[str, ...] = ()  # new errors since the last update
+
+
+@dataclass(slots=True)
+class _Progress:
+    """The loop's own bookkeeping between turns (worker thread only)."""
+
+    built_version: int = -1  # view version of the last snapshot built
+    last_build: float = 0.0
+    last_status: float = 0.0
+    last_reading: float = float("-inf")
+    all_samples: int = 0
+    batch_mode: str | None = None
+    dirty: bool = False  # data arrived since the last snapshot
+    finished_told: bool = False
+    errors: list[str] = field(default_factory=list)
 
 
 class SamplingLoop:
@@ -136,104 +151,101 @@ class SamplingLoop:
             self.done.set()
 
     def _run(self, publish: Callable[[LoopUpdate], None], cancelled: Callable[[], bool]) -> None:
-        errors: list[str] = []
+        st = _Progress()
         if not self._started:
             try:
                 self.sampler.start()
                 self._started = True
             except Exception as exc:  # noqa: BLE001
-                errors.append(_describe(exc))
-        built_version = -1
-        last_build = 0.0
-        last_status = 0.0
-        last_reading = float("-inf")
-        all_samples = 0
-        batch_mode: str | None = None
-        dirty = False
-        finished_told = False
+                st.errors.append(_describe(exc))
         while not cancelled():
-            with self._lock:
-                view, version = self._view, self._view_version
-                configure, self._configure = self._configure, {}
-                reset, self._reset = self._reset, False
-            if configure:
-                try:
-                    self.sampler.configure(**configure)
-                except Exception as exc:  # noqa: BLE001
-                    errors.append(_describe(exc))
-            if reset:
-                self._tree.reset()
-                dirty = True
-            finished = self._finished()
-            if self._started and not finished:
-                # Drain what is waiting (a burst after a slow snapshot) before building.
-                for batch in self._poll_batches(errors):
-                    self._tree.add(batch)
-                    all_samples += batch.count
-                    batch_mode = batch.mode
-                    dirty = True
-                    with self._lock:
-                        if len(self._batches) == self._batches.maxlen:
-                            self._dropped_batches += 1
-                        self._batches.append(batch)
-            else:
-                self._wake.wait(self._poll_timeout)
+            try:
+                self._step(st, publish)
+            except Exception as exc:  # noqa: BLE001 - a bug in one step must not end sampling
+                st.errors.append(f"internal error: {_describe(exc)}")
+                self._wake.wait(ERROR_BACKOFF_S)
                 self._wake.clear()
-            now = time.monotonic()
-            if (
-                self._monitor is not None
-                and not finished  # a gone target has nothing left to read
-                and now - last_reading >= self._reading_interval
-            ):
-                last_reading = now
-                try:
-                    reading = self._monitor.read()
-                except Exception as exc:  # noqa: BLE001
-                    errors.append(_describe(exc))
-                else:
-                    self._tree.add_reading(reading)
-                    with self._lock:
-                        self._readings.append(reading)
-                    dirty = True
-            health = self._read_health()
-            errors.extend(e for e in health.errors[-3:] if e not in self._health.errors)
-            with self._lock:
-                self._health = health
-            self._tree.set_health(health)
-            live = view.end_t is None
-            due = now - last_build >= self._snapshot_interval
-            finished = self._finished()
-            snapshot: Snapshot | None = None
-            if (
-                version != built_version
-                or (live and dirty and due)
-                or (finished and not finished_told)
-            ):
-                try:
-                    snapshot = self._tree.snapshot(view)
-                except Exception as exc:  # noqa: BLE001
-                    errors.append(_describe(exc))
-                built_version, last_build, dirty = version, now, False
-            if (
-                snapshot is not None
-                or errors
-                or (finished and not finished_told)
-                or now - last_status >= 0.5
-            ):
-                last_status = now
-                finished_told = finished_told or finished
-                publish(
-                    LoopUpdate(
-                        view=view,
-                        snapshot=snapshot,
-                        health=health,
-                        all_samples=all_samples,
-                        batch_mode=batch_mode,
-                        finished=finished,
-                        errors=tuple(errors),
-                    )
-                )
-                errors = []
+
+    def _step(self, st: _Progress, publish: Callable[[LoopUpdate], None]) -> None:
+        """One turn: apply requests, fold new batches and readings, maybe publish."""
+        with self._lock:
+            view, version = self._view, self._view_version
+            configure, self._configure = self._configure, {}
+            reset, self._reset = self._reset, False
+        if configure:
+            try:
+                self.sampler.configure(**configure)
+            except Exception as exc:  # noqa: BLE001
+                st.errors.append(_describe(exc))
+        if reset:
+            self._tree.reset()
+            st.dirty = True
+        finished = self._finished()
+        if self._started and not finished:
+            # Drain what is waiting (a burst after a slow snapshot) before building.
+            for batch in self._poll_batches(st.errors):
+                self._tree.add(batch)
+                st.all_samples += batch.count
+                st.batch_mode = batch.mode
+                st.dirty = True
+                with self._lock:
+                    if len(self._batches) == self._batches.maxlen:
+                        self._dropped_batches += 1
+                    self._batches.append(batch)
+        else:
+            self._wake.wait(self._poll_timeout)
+            self._wake.clear()
+        now = time.monotonic()
+        # a gone target has nothing left to read
+        if (
+            self._monitor is not None
+            and not finished
+            and now - st.last_reading >= self._reading_interval
+        ):
+            st.last_reading = now
+            try:
+                reading = self._monitor.read()
+            except Exception as exc:  # noqa: BLE001
+                st.errors.append(_describe(exc))
+            else:
+                self._tree.add_reading(reading)
+                with self._lock:
+                    self._readings.append(reading)
+                st.dirty = True
+        health = self._read_health()
+        st.errors.extend(e for e in health.errors[-3:] if e not in self._health.errors)
+        with self._lock:
+            self._health = health
+        self._tree.set_health(health)
+        finished = self._finished()
+        announce_end = finished and not st.finished_told
+        live = view.end_t is None
+        due = now - st.last_build >= self._snapshot_interval
+        snapshot: Snapshot | None = None
+        if version != st.built_version or (live and st.dirty and due) or announce_end:
+            # Mark the view built first: a snapshot that fails is reported once, not retried
+            # on every turn.
+            st.built_version, st.last_build, st.dirty = version, now, False
+            try:
+                snapshot = self._tree.snapshot(view)
+            except Exception as exc:  # noqa: BLE001
+                st.errors.append(_describe(exc))
+        if snapshot is None and not st.errors and not announce_end and now - st.last_status < 0.5:
+            return
+        st.last_status = now
+        st.finished_told = st.finished_told or finished
+        errors, st.errors = tuple(st.errors), []
+        publish(
+            LoopUpdate(
+                view=view,
+                snapshot=snapshot,
+                health=health,
+                all_samples=st.all_samples,
+                batch_mode=st.batch_mode,
+                finished=finished,
+                errors=errors,
+            )
+        )
 
     def _poll_batches(self, errors: list[str]) -> list[SampleBatch]:
         got: list[SampleBatch] = []
