@@ -132,6 +132,8 @@ def test_svg_of_a_profile_holds_every_wide_frame(tmp_path: Path) -> None:
 
     with pytest.raises(FormatError, match="SVG"):
         read_profile(path, fmt="svg")
+    with pytest.raises(FormatError, match="is an SVG picture"):
+        read_profile(path)
 
 
 def test_a_thread_root_frame_from_the_sampler_is_not_doubled(tmp_path: Path) -> None:

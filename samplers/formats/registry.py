@@ -82,6 +82,8 @@ def _detect_plain(head: bytes, name: str, gzipped: bool) -> str:
     stripped = head.lstrip()
     if stripped.startswith(capture.MAGIC_PREFIX):
         return "flametop"
+    if stripped.startswith((b"<?xml", b"<svg", b"<!DOCTYPE svg")):
+        return "svg"
     if stripped[:1] == b"{":
         return "speedscope"
     if stripped[:1] == b"[":

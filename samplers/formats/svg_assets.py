@@ -98,6 +98,7 @@ SCRIPT = r"""
     g.addEventListener("keydown", function (e) { if (e.key === "Enter") { zoom(f); } });
   });
   reset.addEventListener("click", function () { zoom(frames[0]); });
+  reset.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { zoom(frames[0]); } });
   input.addEventListener("input", function () { search(input.value); });
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") { input.value = ""; search(""); zoom(frames[0]); }
