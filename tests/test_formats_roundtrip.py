@@ -152,3 +152,16 @@ def test_a_thread_root_frame_from_the_sampler_is_not_doubled(tmp_path: Path) -> 
     assert "thread (MainThread);thread (MainThread)" not in text
     assert picture.count('data-name="thread (MainThread)"') == 1
     assert {s.thread for s in folded.read(text.encode()).merged()} == {"MainThread", "Worker"}
+
+
+def test_an_empty_profile_still_writes_every_format(tmp_path: Path) -> None:
+    # GIVEN a run that sampled nothing (a sleeper in cpu mode)
+    from samplers.model import Metadata, SampleBatch
+
+    empty = Profile(Metadata(mode="cpu"), (SampleBatch(0, 1, ()),))
+    # WHEN written in every format, THEN each writes, and the SVG says why it is blank
+    for fmt, name in {**READ_BACK, "svg": "x.svg"}.items():
+        write_profile(empty, tmp_path / name)
+    assert "No samples were recorded." in (tmp_path / "x.svg").read_text()
+    # AND the capture reads back (the other formats say they hold no samples)
+    assert read_profile(tmp_path / "x.flametop").total == 0

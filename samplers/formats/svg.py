@@ -149,6 +149,8 @@ def _render(
             f'<rect x="{x:.2f}" y="{y}" width="{w:.2f}" height="{ROW - 1}" fill="{colour(b)}"/>'
             f'<text x="{x + 3:.2f}" y="{y + ROW - 5}">{xml_text(_fit(shown, w))}</text></g>'
         )
+    if not boxes:
+        out.append(f'<text x="{PAD}" y="{HEADER + ROW - 5}">No samples were recorded.</text>')
     out.append("</g>")
     out.append(
         f'<text id="details" x="{PAD}" y="{height - 12}">'

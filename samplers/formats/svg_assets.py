@@ -97,11 +97,12 @@ SCRIPT = r"""
     g.addEventListener("mouseover", function () { details.textContent = f.info; });
     g.addEventListener("keydown", function (e) { if (e.key === "Enter") { zoom(f); } });
   });
-  reset.addEventListener("click", function () { zoom(frames[0]); });
-  reset.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { zoom(frames[0]); } });
+  function unzoom() { if (frames.length) { zoom(frames[0]); } }
+  reset.addEventListener("click", unzoom);
+  reset.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { unzoom(); } });
   input.addEventListener("input", function () { search(input.value); });
   document.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") { input.value = ""; search(""); zoom(frames[0]); }
+    if (e.key === "Escape") { input.value = ""; search(""); unzoom(); }
     if ((e.ctrlKey || e.metaKey) && e.key === "f") { e.preventDefault(); input.focus(); }
   });
   frames.forEach(function (f) { place(f, f.x, f.w); });
