@@ -165,3 +165,17 @@ def test_an_empty_profile_still_writes_every_format(tmp_path: Path) -> None:
     assert "No samples were recorded." in (tmp_path / "x.svg").read_text()
     # AND the capture reads back (the other formats say they hold no samples)
     assert read_profile(tmp_path / "x.flametop").total == 0
+
+
+def test_lone_surrogates_from_a_json_file_do_not_break_any_writer(tmp_path: Path) -> None:
+    # GIVEN names with lone surrogates, as json.loads gives for "\ud800" in a speedscope file
+    from samplers.model import Frame, Metadata, Sample, SampleBatch
+
+    frame = Frame("a\ud83d", "\ud800.py", 1)
+    sample = Sample("\udfff", (frame,), 3)
+    profile = Profile(Metadata(cmdline=("\ud800x",)), (SampleBatch(0, 1, (sample,)),))
+    # WHEN written in every format, THEN each file is written and the readable ones read back
+    for fmt, name in {**READ_BACK, "svg": "x.svg"}.items():
+        path = write_profile(profile, tmp_path / name)
+        if fmt != "svg":
+            assert read_profile(path).total == 3

@@ -33,8 +33,19 @@ def _picture(match: re.Match[str]) -> str:
 
 
 def safe_text(text: str) -> str:
-    """`text` with control characters replaced by visible lookalikes."""
-    return _CONTROL.sub(_picture, text)
+    """`text` with control characters replaced by visible lookalikes (and no lone
+    surrogates, which UTF-8 cannot encode)."""
+    return _CONTROL.sub(_picture, encodable(text))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """`text` with lone surrogates (a JSON file may hold "\\ud800") replaced by U+FFFD."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def gunzip(data: bytes, limit: int | None = None) -> bytes:

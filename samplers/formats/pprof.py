@@ -22,6 +22,7 @@ from samplers.formats.common import (
     MAX_COUNT,
     MAX_DEPTH,
     FrameIndex,
+    encodable,
     gunzip,
     intern_frame,
     merged,
@@ -44,7 +45,7 @@ class _Strings:
         i = self.index.get(text)
         if i is None:
             i = self.index[text] = len(self.table)
-            self.table.append(text)
+            self.table.append(encodable(text))  # protobuf strings must be valid UTF-8
         return i
 
 
