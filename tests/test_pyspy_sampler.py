@@ -197,7 +197,7 @@ def test_mode_change_applies_from_the_next_chunk() -> None:
 
 @pytest.mark.pyspy
 def test_target_exit_finishes_the_sampler() -> None:
-    with running_target("cpu_75_25", "1.6") as pid:
+    with running_target("cpu_75_25", "2.5") as pid:
         sampler = PySpySampler(pid)
         sampler.start()
         batches = _collect(sampler, 6.0)
