@@ -179,3 +179,19 @@ def test_lone_surrogates_from_a_json_file_do_not_break_any_writer(tmp_path: Path
         path = write_profile(profile, tmp_path / name)
         if fmt != "svg":
             assert read_profile(path).total == 3
+
+
+def test_folded_metadata_lines_are_skipped_by_flamegraph_pl_style_readers() -> None:
+    # flamegraph.pl takes a line as a stack only if it matches this pattern (a number at
+    # the end after whitespace) and ignores the rest; our `# key: "value"` lines must not
+    # match, even for numeric values like the pid or the rate.
+    import re
+
+    from samplers.formats import folded
+
+    flamegraph_pl = re.compile(r"^(.*)\s+?(\d+(?:\.\d*)?)$")
+    lines = folded.write(sample_profile()).decode().splitlines()
+    comments = [line for line in lines if line.startswith("#")]
+    assert any("pid" in c for c in comments) and any("rate" in c for c in comments)
+    assert not any(flamegraph_pl.match(c) for c in comments)
+    assert all(flamegraph_pl.match(line) for line in lines if not line.startswith("#"))
