@@ -77,6 +77,21 @@ def start(
     return rc_file
 
 
+def _cmdline(proc: psutil.Process) -> list[str]:
+    try:
+        return proc.cmdline()
+    except psutil.Error:  # py-spy chunk processes come and go every second
+        return []
+
+
+def flametop_and_target(p: Pane, target: str) -> tuple[psutil.Process, psutil.Process]:
+    """The flametop process in the pane and the target command it started."""
+    shell = psutil.Process(int(p.flag("pane_pid")))
+    (flametop,) = [c for c in shell.children() if "tui.cli" in _cmdline(c)]
+    (started,) = [c for c in flametop.children() if target in _cmdline(c)]
+    return flametop, started
+
+
 def top_row(screen: str) -> str:
     lines = screen.splitlines()
     for i, line in enumerate(lines):
@@ -130,9 +145,7 @@ def test_sighup_or_sigterm_autosaves_a_capture_and_stops_the_started_command(
         p, tmp_path, ["top", "--save-dir", str(tmp_path), "--", sys.executable, target], "xterm"
     )
     p.wait_for(lambda s: "hot_three_quarters" in top_row(s), timeout=15)
-    shell = psutil.Process(int(p.flag("pane_pid")))
-    (flametop,) = [c for c in shell.children() if "tui.cli" in " ".join(c.cmdline())]
-    (started,) = [c for c in flametop.children() if target in c.cmdline()]
+    flametop, started = flametop_and_target(p, target)
     # WHEN the terminal hangs up (an SSH connection dropped) or flametop is told to stop
     flametop.send_signal(signum)
     # THEN flametop autosaves what it sampled, exits 128+signal and stops its target
@@ -150,9 +163,7 @@ def test_ctrl_c_quits_and_stops_the_command_flametop_started(pane: tuple[Pane, P
     target = str(target_path("cpu_75_25"))
     rc_file = start(p, tmp_path, ["top", "--save-dir", str(tmp_path), "--", sys.executable, target])
     p.wait_for(lambda s: "hot_three_quarters" in top_row(s), timeout=15)
-    shell = psutil.Process(int(p.flag("pane_pid")))
-    (flametop,) = [c for c in shell.children() if "tui.cli" in " ".join(c.cmdline())]
-    (started,) = [c for c in flametop.children() if target in c.cmdline()]
+    flametop, started = flametop_and_target(p, target)
     # WHEN the user presses Ctrl-C
     p.keys("C-c")
     # THEN flametop exits 0, gives the terminal back and stops the command it started
