@@ -110,6 +110,9 @@ def test_pyspy_chrometrace(pyspy_files: dict[str, Path]) -> None:
     assert detect_format(path) == "chrometrace"
     assert {"hot", "worker"} <= _functions(p)
     assert "Worker;One" in _threads(p)
+    # time is kept as milliseconds: about 1 s per busy thread over a 1 s recording
+    assert p.batches[0].rate == 1000.0
+    assert 200 <= p.total <= 2600
 
 
 @pytest.mark.parametrize(

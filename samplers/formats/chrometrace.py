@@ -1,8 +1,9 @@
 """Reader for py-spy's `--format chrometrace`: a JSON array of `B`/`E` events per thread.
 
 Each stretch of time between two events of a thread is charged to the stack open on that
-thread, then converted to sample counts by the shortest stretch seen (py-spy only emits an
-event when a stack changes, so every stretch is a whole number of sampling periods).
+thread. py-spy only emits events when a stack changes, and its sample times jitter, so the
+number of samples cannot be recovered; time can. Times become counts of milliseconds
+(rate 1000 Hz), so shares and seconds are right whatever rate the file was recorded at.
 A root frame `thread (ID): NAME` with no file (py-spy's `--threads`) names the thread.
 """
 
@@ -40,7 +41,6 @@ def read(data: bytes) -> Profile:
     open_stacks: dict[str, list[Frame]] = {}
     last_ts: dict[str, float] = {}
     spent: dict[tuple[str, Stack], float] = {}
-    shortest = math.inf
     for n, e in enumerate(events):
         if not isinstance(e, dict) or e.get("ph") not in ("B", "E"):
             if isinstance(e, dict) and isinstance(e.get("ph"), str):
@@ -57,7 +57,6 @@ def read(data: bytes) -> Profile:
         if prev is not None and stack and ts > prev:
             key = (tid, tuple(stack))
             spent[key] = spent.get(key, 0.0) + (ts - prev)
-            shortest = min(shortest, ts - prev)
         last_ts[tid] = ts
         if e["ph"] == "B":
             if len(stack) >= MAX_DEPTH:
@@ -79,7 +78,7 @@ def read(data: bytes) -> Profile:
             stack.pop()
     if not spent:
         raise FormatError("contains no samples")
-    period = max(1.0, shortest)  # µs
+    period = 1000.0  # µs: one count per millisecond
     samples: list[Sample] = []
     for (tid, open_frames), d in spent.items():
         thread = ""
