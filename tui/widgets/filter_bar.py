@@ -16,7 +16,9 @@ class FilterBar(Input):
         """Esc in the filter: drop the filter and hide the bar."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="filter: substring or regex · enter keep · esc clear", id=id)
+        super().__init__(
+            placeholder="filter: substring or regex · enter keep · esc clear", id=id, compact=True
+        )
 
     def action_clear_filter(self) -> None:
         self.value = ""
