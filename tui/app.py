@@ -24,7 +24,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from samplers.clock import Clock
-from samplers.model import Metadata, Profile, Sampler
+from samplers.model import Health, Metadata, Profile, Sampler
 from samplers.snapshot import Snapshot, View
 from tui.keys import bindings, help_rows
 from tui.safe_text import clean
@@ -46,7 +46,8 @@ from tui.widgets.rails import Rails, RailsInfo
 from tui.widgets.top_table import TopTable
 from tui.worker import LoopUpdate, Monitor, SamplingLoop, Tree
 
-LATENCY_KEPT = 120
+LATENCY_KEPT = 1200  # 5 min of snapshots at 4 per second
+ERROR_SHOWN_S = 60.0  # the header keeps an error this long (notifications say it at once)
 
 
 class SnapshotReady(Message):
@@ -108,9 +109,10 @@ class FlametopApp(ViewActions, App[int]):
         self._last_update: LoopUpdate | None = None
         self._paused_at: float | None = None
         self._samples_at_pause = 0
-        self._latencies: deque[float] = deque(maxlen=LATENCY_KEPT)
+        self._latencies: deque[tuple[float, float]] = deque(maxlen=LATENCY_KEPT)  # (t, s)
         self._newest_shown_t = float("-inf")
         self._errors: list[str] = []
+        self._error_at = 0.0
         self._thread_label: str | None = None  # the name chosen, shown instead of its regex
         self._finished = False
         self.autosaved: tuple[Path, ...] = ()
@@ -216,11 +218,12 @@ class FlametopApp(ViewActions, App[int]):
         self.snapshot_count += 1
         if self._view.end_t is None and snap.total_samples and snap.last_t > self._newest_shown_t:
             self._newest_shown_t = snap.last_t
-            self._latencies.append(max(0.0, self._clock() - snap.last_t))
+            self._latencies.append((snap.last_t, max(0.0, self._clock() - snap.last_t)))
         table = self.query_one(TopTable)
         table.show(snap)
         self.query_one(Icicle).show(snap, highlight=table.selected_frame)
-        self.query_one(Rails).info = RailsInfo(snap.readings, tuple(self._latencies))
+        in_window = tuple(lat for t, lat in self._latencies if snap.t_start <= t <= snap.t_end)
+        self.query_one(Rails).info = RailsInfo(snap.readings, in_window)
         self._refresh_titles()
 
     def _refresh_titles(self) -> None:
@@ -273,11 +276,20 @@ class FlametopApp(ViewActions, App[int]):
             state=state,
             paused_for_s=paused_for,
             samples_since_pause=max(0, since),
-            error=self._errors[-1] if self._errors else None,
+            error=self._current_error(health),
         )
 
+    def _current_error(self, health: Health | None) -> str | None:
+        """The newest error, while it is recent or the sampler has failed for good."""
+        if not self._errors:
+            return None
+        failed = health is not None and health.state == "failed"
+        if failed or self._clock() - self._error_at < ERROR_SHOWN_S:
+            return self._errors[-1]
+        return None
+
     def _tick(self) -> None:
-        if self._paused_at is not None:
+        if self._paused_at is not None or self._errors:
             self._refresh_header()
 
     def _add_errors(self, errors: tuple[str, ...]) -> None:
@@ -285,6 +297,7 @@ class FlametopApp(ViewActions, App[int]):
             if self._errors and self._errors[-1] == error:
                 continue
             self._errors.append(error)
+            self._error_at = self._clock()
             self.notify(clean(error), title="sampler", severity="error", markup=False)
         self._refresh_header()
 
