@@ -1,0 +1,162 @@
+"""`make bench`: measure flametop against py-spy in one run; print the figures and write
+bench/results.md (the README's performance table is generated from it).
+
+    .venv/bin/python bench/run.py [--repeats 3] [--only engine,memory,live,ui]
+
+Each figure is the median of --repeats runs with [min–max]; peers are measured in the
+same run, interleaved with ours, so machine noise hits both. Figures whose parts are
+missing print "not measured: <reason>" instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, Budget, Line, not_measured  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.md"
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"Python {platform.python_version()}"]
+    for dist in ("flametop", "py-spy", "textual"):
+        try:
+            parts.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            parts.append(f"{dist} (not installed)")
+    return ", ".join(parts)
+
+
+def _machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} cores {model} ({platform.system()}), load average at start {load}"
+
+
+def _sections(repeats: int, budget: Budget) -> dict[str, Callable[[], list[Line]]]:
+    def engine() -> list[Line]:
+        from bench.engine import engine as run_engine
+
+        return run_engine(repeats)
+
+    def memory() -> list[Line]:
+        from bench.engine import memory as run_memory
+
+        return run_memory(repeats)
+
+    def live() -> list[Line]:
+        from bench.live import live as run_live
+
+        return run_live(repeats, budget)
+
+    def ui() -> list[Line]:
+        from bench.ui import ui as run_ui
+
+        return run_ui(repeats)
+
+    return {"live": live, "engine": engine, "ui": ui, "memory": memory}
+
+
+def render(lines: list[Line], header: str) -> str:
+    out = [
+        "# flametop benchmarks",
+        "",
+        header,
+        "",
+        "Each value: median of the repeats [min–max]. Ratio: flametop ÷ peer (medians).",
+        "",
+        "| figure | measured | flametop | peer | ratio | goal | status |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    notes: list[str] = []
+    for ln in lines:
+        if ln.not_measured:
+            out.append(f"| {ln.figure} | {ln.item} | not measured | | | {ln.goal} | not measured |")
+            notes.append(f"- {ln.figure}, {ln.item}: not measured: {ln.not_measured}")
+            continue
+        ours = ln.ours.text() if ln.ours else ""
+        peer = f"{ln.peer_name}: {ln.peer.text()}" if ln.peer else ""
+        rat = f"{ln.ratio:.2f}×" if ln.ratio is not None else ""
+        out.append(
+            f"| {ln.figure} | {ln.item} | {ours} | {peer} | {rat} | {ln.goal} | {ln.status} |"
+        )
+        if ln.note:
+            notes.append(f"- {ln.figure}, {ln.item}: {ln.note}")
+    if notes:
+        out += ["", "Notes:", "", *notes]
+    return "\n".join(out) + "\n"
+
+
+def print_line(ln: Line) -> None:
+    if ln.not_measured:
+        print(f"  {ln.figure:<12} {ln.item}: not measured: {ln.not_measured}", flush=True)
+        return
+    parts = [f"  {ln.figure:<12} {ln.item}: {ln.ours.text() if ln.ours else ''}"]
+    if ln.peer:
+        parts.append(f"vs {ln.peer_name} {ln.peer.text()}")
+    if ln.ratio is not None:
+        parts.append(f"ratio {ln.ratio:.2f}")
+    if ln.goal:
+        parts.append(f"goal {ln.goal}: {ln.status}")
+    print(" · ".join(parts), flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", default="", help="comma-separated: live,engine,ui,memory")
+    parser.add_argument("--budget", type=float, default=570.0, help="seconds for the whole run")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    budget = Budget(args.budget)
+    started = datetime.now(timezone.utc)
+    header = (
+        f"Run {started:%Y-%m-%d %H:%M} UTC on {_machine()}; {_versions()}; {args.repeats} repeats."
+    )
+    print(header, flush=True)
+    lines: list[Line] = []
+    wanted = {s for s in args.only.split(",") if s}
+    for name, section in _sections(args.repeats, budget).items():
+        if wanted and name not in wanted:
+            continue
+        t0 = time.monotonic()
+        print(f"[{name}]", flush=True)
+        try:
+            got = section()
+        except Exception as exc:  # a broken section must not hide the others' figures
+            traceback.print_exc()
+            got = [not_measured(name, "all figures", f"{type(exc).__name__}: {exc}")]
+        for ln in got:
+            print_line(ln)
+        lines += got
+        print(f"  ({time.monotonic() - t0:.0f} s)", flush=True)
+    elapsed = time.monotonic() - budget.start
+    text = render(lines, header + f" Whole run {elapsed:.0f} s.")
+    args.out.write_text(text, encoding="utf-8")
+    print(
+        f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} ({elapsed:.0f} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
