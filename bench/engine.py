@@ -59,7 +59,7 @@ def engine(repeats: int) -> list[Line]:
                     m,
                     goal=goal,
                     met=(m.median < 50) if goal else None,
-                    note="after each new second; CPU time of the building thread",
+                    note="median over 30 new seconds, each followed by both views; CPU time of the building thread",
                 )
             )
     return lines

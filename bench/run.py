@@ -100,9 +100,16 @@ def render(lines: list[Line], header: str) -> str:
             f"| {ln.figure} | {ln.item} | {ours} | {peer} | {rat} | {ln.goal} | {ln.status} |"
         )
         if ln.note:
-            notes.append(f"- {ln.figure}, {ln.item}: {ln.note}")
+            shared = sum(
+                1 for other in lines if other.figure == ln.figure and other.note == ln.note
+            )
+            notes.append(
+                f"- {ln.figure}: {ln.note}"
+                if shared > 1
+                else f"- {ln.figure}, {ln.item}: {ln.note}"
+            )
     if notes:
-        out += ["", "Notes:", "", *notes]
+        out += ["", "Notes:", "", *dict.fromkeys(notes)]
     return "\n".join(out) + "\n"
 
 

@@ -28,7 +28,7 @@ from samplers.treequery import NodeDelta, build_calltree, fold
 
 # The table lists at most this many functions by own plus this many by total (after the
 # function filter): more rows than anyone scrolls, and frozen rows cost time to build.
-FUNCTION_ROWS = 400
+FUNCTION_ROWS = 150
 HISTORY_ROWS = 100
 # Icicle frames under this share of the shown root are left out of the call tree: no
 # terminal is wider than this many cells, and tiny nodes dominate build time.
@@ -228,8 +228,11 @@ class StackTree:
         else:
             shown = list(total_by_key)
         if len(shown) > FUNCTION_ROWS:
-            top = set(heapq.nlargest(FUNCTION_ROWS, shown, key=lambda k: own_by_key.get(k, 0)))
-            top.update(heapq.nlargest(FUNCTION_ROWS, shown, key=total_by_key.__getitem__))
+            # ties broken by key so the same counts always list the same rows
+            top = set(
+                heapq.nlargest(FUNCTION_ROWS, shown, key=lambda k: (own_by_key.get(k, 0), -k))
+            )
+            top.update(heapq.nlargest(FUNCTION_ROWS, shown, key=lambda k: (total_by_key[k], -k)))
             shown = list(top)
         shown.sort(key=lambda k: (-own_by_key.get(k, 0), -total_by_key[k], k))
 
@@ -254,7 +257,7 @@ class StackTree:
         # History only for the hottest rows by own and by total: no screen shows more
         # sparklines than that at once, and each costs a tuple per point.
         wanted = set(shown[:HISTORY_ROWS])
-        wanted.update(heapq.nlargest(HISTORY_ROWS, shown, key=total_by_key.__getitem__))
+        wanted.update(heapq.nlargest(HISTORY_ROWS, shown, key=lambda k: (total_by_key[k], -k)))
         history = data.history(buckets, view, g, wanted, h_from, h_to)
         rate = data.rate if data.rate > 0 else 1.0
         functions = tuple(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from samplers.treebuckets import Bucket
 from samplers.treeindex import ROOT, THREAD_BITS, THREAD_MASK, StackIndex
-from samplers.treequery import Folded
+from samplers.treequery import Folded, fold
 
 
 def apply_counts(
@@ -118,6 +118,35 @@ class WindowFold:
             self._stack_ok,
         )
 
+    def _build(self, buckets: list[Bucket]) -> None:
+        """First fill: merge the buckets and fold them in one go (`fold` counts stacks
+        seen once at C speed), rather than bucket by bucket."""
+        merged: dict[int, int] = {}
+        for b in buckets:
+            for packed, count in b.counts.items():
+                merged[packed] = merged.get(packed, 0) + count
+        stack_counts: dict[int, int] = {}
+        per_thread = self.per_thread
+        tids = self.tids
+        for packed, count in merged.items():
+            tid = packed & THREAD_MASK
+            per_thread[tid] = per_thread.get(tid, 0) + count
+            if tids is None or tid in tids:
+                sid = packed >> THREAD_BITS
+                stack_counts[sid] = stack_counts.get(sid, 0) + count
+        self.total = sum(stack_counts.values())
+        ok = self._stack_ok
+        depth = self.index.tries[self.g].depth[self.root] if self.root != ROOT else 0
+        nodes = self.index.nodes[self.g]
+        chosen = {
+            s: c
+            for s, c in stack_counts.items()
+            if (ok is None or ok[s])
+            and (not depth or (len(nodes[s]) >= depth and nodes[s][depth - 1] == self.root))
+        }
+        self.folded = fold(chosen, self.index, self.g, self.root)
+        self.members = {id(b): (b, b.version) for b in buckets}
+
     def sync(self, buckets: list[Bucket]) -> tuple[Folded, dict[int, int], int]:
         """(folded, per-thread counts, thread-filtered total) of exactly `buckets`."""
         if self.stack_filter is not None:
@@ -125,6 +154,8 @@ class WindowFold:
         closed = {id(b): b for b in buckets[:-1]}
         if any(b.version != v for b, v in self.members.values()):
             self._reset()  # a member changed after it was counted (late data): start over
+        if not self.members and len(closed) > 1:
+            self._build(list(closed.values()))
         for bid in [bid for bid in self.members if bid not in closed]:
             self._apply(self.members.pop(bid)[0], -1)
         for bid, b in closed.items():

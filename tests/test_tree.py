@@ -10,7 +10,7 @@ import pytest
 from samplers.model import Frame, Health, Sample, SampleBatch, SystemReading
 from samplers.snapshot import CallNode, FunctionStat, Snapshot, View
 from samplers.synthetic import synthetic_batches
-from samplers.tree import StackTree
+from samplers.tree import FUNCTION_ROWS, StackTree
 
 T0 = 1_000.0
 
@@ -352,3 +352,23 @@ def test_live_windows_slide_to_the_same_answer_as_a_fresh_count(view: View) -> N
         ]
         assert _shape(live.root) == _shape(fresh.root)
         assert live.threads == fresh.threads
+
+
+def test_the_table_lists_the_hottest_rows_by_own_and_by_total() -> None:
+    # GIVEN more distinct functions than the table lists: many leaves under one caller
+    tree = StackTree()
+    leaves = [fr(f"leaf{i}") for i in range(2 * FUNCTION_ROWS + 50)]
+    tree.add(batch(T0, *(("t", (MAIN, WORK, leaf), 1 + i % 3) for i, leaf in enumerate(leaves))))
+    # WHEN the table is built
+    snap = tree.snapshot(View(window_s=None))
+    names = {f.key.function for f in snap.functions}
+    # THEN it is capped, keeps the callers (hot by total, no own time) and the leaves with
+    # most own time, and a filter still finds a row beyond the cap
+    assert len(snap.functions) <= 2 * FUNCTION_ROWS
+    assert {"main", "work"} <= names
+    listed = {f.key.function: f.own for f in snap.functions if f.key.function.startswith("leaf")}
+    left_out = [1 + i % 3 for i, leaf in enumerate(leaves) if leaf.function not in listed]
+    assert left_out and min(listed.values()) >= max(left_out)
+    assert [
+        f.key.function for f in tree.snapshot(View(window_s=None, filter="^leaf0$")).functions
+    ] == ["leaf0"]
