@@ -173,3 +173,16 @@ def test_ctrl_c_quits_and_stops_the_command_flametop_started(pane: tuple[Pane, P
     assert p.flag("mouse_any_flag") == "0"
     _, alive = psutil.wait_procs([started], timeout=5)
     assert not alive
+
+
+def test_without_a_terminal_top_says_so_in_one_line() -> None:
+    out = subprocess.run(  # noqa: S603 - fixed argument list
+        [sys.executable, "-m", "tui.cli", "top", "--", sys.executable, "-c", "pass"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1
+    assert "needs a terminal" in out.stderr and "flametop record" in out.stderr

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from samplers import __version__
-from samplers.errors import FlametopError, TargetNotFoundError
+from samplers.errors import FlametopError, TargetNotFoundError, UsageError
 from samplers.model import Metadata
 
 STOP_GRACE_S = 3.0
@@ -67,6 +67,17 @@ def _stop_target(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(STOP_GRACE_S)
 
 
+def _report_log(log: Path) -> None:
+    """Point at the started command's output, or remove the log when it said nothing."""
+    try:
+        if log.stat().st_size:
+            print(f"flametop: the target's output is in {log}", file=sys.stderr)
+        else:
+            log.unlink()
+    except OSError:
+        pass
+
+
 def _metadata(pid: int, cmdline: tuple[str, ...], args: argparse.Namespace) -> Metadata:
     return Metadata(
         flametop_version=__version__,
@@ -86,6 +97,11 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
     from samplers.system import SystemMonitor, find_python_process, process_alive
     from tui.app import FlametopApp
 
+    if not (sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
+        raise UsageError(
+            "flametop top needs a terminal (the screen is drawn on stderr and keys read from "
+            "stdin); to sample without one use `flametop record`"
+        )
     started: subprocess.Popen[bytes] | None = None
     log: Path | None = None
     if cmd:
@@ -130,13 +146,10 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
     finally:
         if started is not None:
             _stop_target(started)
+        if log is not None:
+            _report_log(log)
     for path in app.autosaved:
         print(f"flametop: autosaved {path}", file=sys.stderr)
-    if log is not None and log.exists():
-        if log.stat().st_size:
-            print(f"flametop: the target's output is in {log}", file=sys.stderr)
-        else:
-            log.unlink()
     code = int(app.return_code or 0)
     health = sampler.health
     if code == 0 and health.state == "failed":
