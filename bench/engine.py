@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
 import time
 
-from bench.common import PYTHON, ROOT, Line, Measure, not_measured, run
+from bench.common import PYTHON, ROOT, Line, Measure, not_measured
 from samplers.snapshot import View
 from samplers.synthetic import synthetic_batches
 from samplers.tree import StackTree
@@ -68,12 +69,23 @@ def engine(repeats: int) -> list[Line]:
 def memory(repeats: int) -> list[Line]:
     item = "RSS after 1 h at 100 Hz, 10k stacks"
     goal = "< 150 MB, flat"
+    # The probes are independent processes: run them side by side (RSS is per process).
+    procs = [
+        subprocess.Popen(  # noqa: S603 - fixed argument list
+            [PYTHON, "-m", "bench.memory_probe"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(repeats)
+    ]
     results = []
-    for _ in range(repeats):
-        proc = run([PYTHON, "-m", "bench.memory_probe"], timeout=240, cwd=ROOT)
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
         if proc.returncode != 0:
-            return [not_measured("7 memory", item, proc.stderr.strip()[-200:], goal)]
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            return [not_measured("7 memory", item, err.strip()[-200:], goal)]
+        results.append(json.loads(out.strip().splitlines()[-1]))
     end = Measure(tuple(r["rss_mb"][-1] for r in results), "MB")
     half = Measure(tuple(r["rss_mb"][-1] - r["rss_mb"][-2] for r in results), "MB")
     flat = half.median < 0.15 * end.median

@@ -79,22 +79,28 @@ def _throughput(out: str) -> float:
 # ---- 1 and 4: record --------------------------------------------------------------
 
 
-def _record_flametop(pid: int, out: Path) -> dict[str, int]:
+def _record_flametop(pid: int, out: Path) -> tuple[dict[str, int], float]:
+    """(folded counts, seconds sampled as the file's metadata states)."""
     cmd = [str(BIN / "flametop"), "record", "--pid", str(pid), "-d", str(RECORD_S)]
     cmd += ["--rate", str(RATE), "-o", str(out), "--force"]
     proc = run(cmd, timeout=RECORD_S + 30)
     if proc.returncode != 0:
         raise RuntimeError(f"flametop record failed: {proc.stderr.strip()[-200:]}")
-    return folded_counts(out.read_text(encoding="utf-8"))
+    text = out.read_text(encoding="utf-8")
+    duration = float(RECORD_S)
+    for line in text.splitlines():
+        if line.startswith("# duration_s:"):
+            duration = float(line.split(":", 1)[1].strip().strip('"'))
+    return folded_counts(text), duration
 
 
-def _record_pyspy(pid: int, out: Path) -> dict[str, int]:
+def _record_pyspy(pid: int, out: Path) -> tuple[dict[str, int], float]:
     cmd = [str(BIN / "py-spy"), "record", "--pid", str(pid), "-d", str(RECORD_S)]
     cmd += ["-r", str(RATE), "-f", "raw", "-o", str(out)]
     proc = run(cmd, timeout=RECORD_S + 30)
     if proc.returncode != 0:
         raise RuntimeError(f"py-spy record failed: {proc.stderr.strip()[-200:]}")
-    return folded_counts(out.read_text(encoding="utf-8"))
+    return folded_counts(out.read_text(encoding="utf-8")), float(RECORD_S)
 
 
 def record_figures(repeats: int) -> list[Line]:
@@ -110,8 +116,8 @@ def record_figures(repeats: int) -> list[Line]:
                 for who in order:
                     out = Path(tmp) / f"{who}-{i}.txt"
                     record = _record_flametop if who == "flametop" else _record_pyspy
-                    counts = record(target.pid, out)
-                    cov[who].append(100 * sum(counts.values()) / (RATE * RECORD_S))
+                    counts, seconds = record(target.pid, out)
+                    cov[who].append(100 * sum(counts.values()) / (RATE * seconds))
                     err[who].append(abs(100 * leaf_share(counts, HOT) - 75.0))
             finally:
                 target.kill()
@@ -128,7 +134,8 @@ def record_figures(repeats: int) -> list[Line]:
             ratio(ours, peer),
             "≥ 97% and ≥ py-spy",
             ours.median >= 97 and ours.median >= peer.median,
-            "flametop record (chunked live sampler) vs one py-spy record run, same target",
+            "flametop record (chunked live sampler) vs one py-spy record run, same target; "
+            "asked = rate × the duration each tool says it sampled",
         ),
         Line(
             "4 accuracy",

@@ -25,6 +25,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import ROOT, Budget, Line, not_measured  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.md"
+README = ROOT / "README.md"
+# The README's performance table is the results table between these markers, rewritten
+# by every full run so the two never disagree.
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def update_readme(results: str) -> bool:
+    """Copy the results (header and table, without notes) between the README markers."""
+    try:
+        text = README.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    if START not in text or END not in text:
+        return False
+    body = results.split("\n", 2)[2].split("\nNotes:")[0].strip()
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    write_atomically(README, f"{before}{START}\n{body}\n{END}{after}")
+    return True
 
 
 def _versions() -> str:
@@ -158,7 +183,9 @@ def main() -> int:
         print(f"  ({time.monotonic() - t0:.0f} s)", flush=True)
     elapsed = time.monotonic() - budget.start
     text = render(lines, header + f" Whole run {elapsed:.0f} s.")
-    args.out.write_text(text, encoding="utf-8")
+    write_atomically(args.out, text)
+    if not wanted and args.out == RESULTS and update_readme(text):
+        print("updated the performance table in README.md")
     print(
         f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} ({elapsed:.0f} s)"
     )

@@ -372,3 +372,20 @@ def test_the_table_lists_the_hottest_rows_by_own_and_by_total() -> None:
     assert [
         f.key.function for f in tree.snapshot(View(window_s=None, filter="^leaf0$")).functions
     ] == ["leaf0"]
+
+
+def test_a_thousand_deep_recursion_on_200_threads_stays_correct() -> None:
+    # GIVEN a 1000-frame recursive stack sampled on 200 threads
+    tree = StackTree()
+    deep = (MAIN, *([PARSE] * 999))
+    tree.add(batch(T0, *((f"thread-{i}", deep, 1) for i in range(200))))
+    # WHEN the snapshot is built, all threads and one thread
+    snap = tree.snapshot(View(window_s=None))
+    one = tree.snapshot(View(window_s=None, thread="^thread-7$"))
+    # THEN parse counts once per sample, the call tree is 1000 deep, and 200 threads show
+    assert row(snap, "parse").total == 200 == snap.total_samples
+    node, depth = snap.root, 0
+    while node.children:
+        node, depth = node.children[0], depth + 1
+    assert depth == 1000 and node.own == 200
+    assert len(snap.threads) == 200 and one.total_samples == 1
