@@ -139,7 +139,7 @@ def record_figures(repeats: int) -> list[Line]:
         ),
         Line(
             "4 accuracy",
-            f"|{HOT} share − 75%|",
+            f"error of the {HOT} share vs the designed 75%",
             e_ours,
             e_peer,
             "py-spy record",

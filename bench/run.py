@@ -181,6 +181,7 @@ def main() -> int:
             print_line(ln)
         lines += got
         print(f"  ({time.monotonic() - t0:.0f} s)", flush=True)
+    lines.sort(key=lambda ln: int(ln.figure.split()[0]) if ln.figure[:1].isdigit() else 99)
     elapsed = time.monotonic() - budget.start
     text = render(lines, header + f" Whole run {elapsed:.0f} s.")
     write_atomically(args.out, text)
