@@ -21,7 +21,7 @@ from tui.sparkline import human_seconds, sparkline
 
 SortKey = Literal["own", "total", "own_s", "total_s"]
 SORT_KEYS: tuple[SortKey, ...] = ("own", "total", "own_s", "total_s")
-MAX_ROWS = 200
+MAX_ROWS = 100  # more than any screen shows; the tree sends up to 150 by own and by total
 _NAVIGATION_KEYS = frozenset(
     {"up", "down", "j", "k", "pageup", "pagedown", "home", "end", "g", "G"}
 )
@@ -38,10 +38,6 @@ _SORT_VALUE: dict[SortKey, Callable[[FunctionStat], float]] = {
 _NUMERIC = (("own", "%Own", 6), ("total", "%Total", 6), ("own_s", "OwnTime", 7))
 _TOTAL_S = ("total_s", "TotalTime", 9)
 _DELTA = ("delta", "Δ%Total", 7)
-
-
-def row_key_of(frame: Frame) -> str:
-    return repr((frame.function, frame.file, frame.line))
 
 
 class TopTable(DataTable[Text]):
@@ -69,8 +65,8 @@ class TopTable(DataTable[Text]):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
         self._snapshot: Snapshot | None = None
-        self._frames: dict[str, Frame] = {}
-        self._plain: dict[str, tuple[str, ...]] = {}
+        self._frames: list[Frame] = []  # the function in each row, top first
+        self._plain: list[tuple[str, ...]] = []  # each row's cell texts, to skip unchanged
         self._with_delta = False
         self._layout_key: tuple[object, ...] = ()
         self._pending_select: Frame | None = None
@@ -96,8 +92,7 @@ class TopTable(DataTable[Text]):
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        frame = self._frames.get(str(event.row_key.value))
-        self.post_message(self.FunctionHighlighted(frame))
+        self.post_message(self.FunctionHighlighted(self.selected_frame))
 
     @on(DataTable.HeaderSelected)
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
@@ -118,18 +113,15 @@ class TopTable(DataTable[Text]):
 
     @property
     def selected_frame(self) -> Frame | None:
-        if not self.row_count:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return self._frames.get(str(row_key.value))
+        row = self.cursor_row
+        return self._frames[row] if 0 <= row < len(self._frames) else None
 
     def select_frame(self, frame: Frame) -> bool:
         """Move the cursor to `frame`'s row; False when it is not in the table."""
-        key = row_key_of(frame)
-        if key not in self._frames:
+        if frame not in self._frames:
             return False
         self._follow_selection = True
-        self.move_cursor(row=self.get_row_index(key))
+        self.move_cursor(row=self._frames.index(frame))
         return True
 
     # -- helpers ------------------------------------------------------------------------
@@ -179,50 +171,38 @@ class TopTable(DataTable[Text]):
             return
         stats = sorted(snap.functions, key=_SORT_VALUE[self.sort_by], reverse=True)[:MAX_ROWS]
         columns = [str(c.key.value) for c in self.ordered_columns]
-        func_w = self.columns[next(k for k in self.columns if k.value == "function")].width
-        wanted: dict[str, tuple[Frame, tuple[str, ...]]] = {}
-        for stat in stats:
-            key = row_key_of(stat.key)
-            wanted[key] = (stat.key, self._cells(stat, snap, columns, func_w))
-        for key in [k for k in self._frames if k not in wanted]:
-            self.remove_row(key)
-            del self._frames[key]
-            self._plain.pop(key, None)
-        for key, (frame, plain) in wanted.items():
-            if key not in self._frames:
-                self._frames[key] = frame
-                self._plain[key] = plain
+        # Rows are rank slots ("r0", "r1", ...): an update rewrites only the cells that
+        # changed, and rows are added or dropped only at the end, so the scroll position
+        # holds and a refresh costs little however much the order churns.
+        for rank, stat in enumerate(stats):
+            key = f"r{rank}"
+            plain = self._cells(stat, snap, columns)
+            if rank >= len(self._plain):
+                self._frames.append(stat.key)
+                self._plain.append(plain)
                 self.add_row(
                     *(self._styled(c, v) for c, v in zip(columns, plain, strict=True)), key=key
                 )
                 continue
-            old = self._plain[key]
-            if old == plain:
-                continue
-            self._plain[key] = plain
+            self._frames[rank] = stat.key
+            old, self._plain[rank] = self._plain[rank], plain
             for col, before, after in zip(columns, old, plain, strict=True):
                 if before != after:
                     self.update_cell(key, col, self._styled(col, after))
-        rank = {key: i for i, key in enumerate(wanted)}
-        current = [str(r.key.value) for r in self.ordered_rows]
-        if current != list(wanted):
-            self._sort_by_rank(rank)
+        while len(self._plain) > len(stats):
+            self._plain.pop()
+            self._frames.pop()
+            self.remove_row(f"r{len(self._plain)}")
         target = self._pending_select or (selected if self._follow_selection else None)
         self._pending_select = None
-        if target is not None:
-            key = row_key_of(target)
-            if key in rank and self.cursor_row != rank[key]:
-                self.move_cursor(row=rank[key], animate=False)
+        if target is not None and target in self._frames:
+            rank = self._frames.index(target)
+            if self.cursor_row != rank:
+                self.move_cursor(row=rank, animate=False)
+        if self.selected_frame != selected:
+            self.post_message(self.FunctionHighlighted(self.selected_frame))
 
-    def _sort_by_rank(self, rank: dict[str, int]) -> None:
-        # DataTable.sort hands the key function cell values, not row keys: sort on the
-        # function cell and look the row up by the identity of the cell object.
-        by_id = {id(self.get_cell(key, "function")): r for key, r in rank.items()}
-        self.sort("function", key=lambda cell: by_id.get(id(cell), len(by_id)))
-
-    def _cells(
-        self, stat: FunctionStat, snap: Snapshot, columns: list[str], func_w: int
-    ) -> tuple[str, ...]:
+    def _cells(self, stat: FunctionStat, snap: Snapshot, columns: list[str]) -> tuple[str, ...]:
         total = max(1, snap.total_samples)
         values: dict[str, str] = {
             "own": f"{stat.own * 100 / total:5.1f}",
