@@ -88,21 +88,28 @@ class TreeData:
         self.buckets.compact()
 
     def window(self, view: View) -> tuple[list[Bucket], float, float, float, float] | None:
-        """(buckets, t_start, t_end, history from, history to) of the asked window."""
+        """(buckets, t_start, t_end, history from, history to) of the asked window.
+
+        A live window ends with the newest bucket that holds samples: a chunk lands in
+        the bucket of its midpoint, so the bucket of `last_t` is usually still empty and
+        would show as a dip at the end of every history."""
         if self.first_t is None or self.last_t is None:
             return None
         bs = self.buckets.bucket_seconds
         end = self.last_t if view.end_t is None else view.end_t
+        if view.end_t is None and self.buckets.fine:
+            end_index = self.buckets.newest_index
+        else:
+            end_index = math.ceil(end / bs) - 1
+        stop = (end_index + 1) * bs
         if view.window_s is None:
             buckets = list(self.buckets.all_buckets())
             if view.end_t is not None:
                 buckets = [b for b in buckets if b.t0 < end]
             h_from = math.floor(self.first_t / bs) * bs
-            return buckets, self.first_t, end, h_from, max(end, h_from + bs)
-        end_index = math.ceil(end / bs) - 1
+            return buckets, self.first_t, end, h_from, max(stop, h_from + bs)
         n = max(1, round(view.window_s / bs))
         start = (end_index - n + 1) * bs
-        stop = (end_index + 1) * bs
         buckets = self.buckets.between(start, stop)
         h_from = max(start, math.floor(self.first_t / bs) * bs)
         return buckets, max(start, self.first_t), end, min(h_from, stop - bs), stop

@@ -389,3 +389,17 @@ def test_a_thousand_deep_recursion_on_200_threads_stays_correct() -> None:
         node, depth = node.children[0], depth + 1
     assert depth == 1000 and node.own == 200
     assert len(snap.threads) == 200 and one.total_samples == 1
+
+
+def test_live_history_ends_with_the_newest_chunk_not_an_empty_second() -> None:
+    # GIVEN py-spy-like chunks that start 0.3 s into a second (each lands in the bucket
+    # of its midpoint, so the second holding the newest timestamp is still empty)
+    tree = StackTree()
+    for i in range(10):
+        tree.add(batch(T0 + i + 0.3, ("t", (MAIN, HOT), 10)))
+    # WHEN the live 5 s window is shown
+    snap = tree.snapshot(View(window_s=5))
+    # THEN it holds five full seconds and hot's history has no dip at the end
+    assert snap.total_samples == 50
+    assert row(snap, "hot").history == pytest.approx((1.0,) * 5)
+    assert row(tree.snapshot(View(window_s=None)), "hot").history[-1] == pytest.approx(1.0)
