@@ -35,23 +35,19 @@ def text_matcher(pattern: str) -> Callable[[str], bool]:
 
 
 class Trie:
-    """The merged call tree of every stack ever seen, as parallel arrays indexed by node.
+    """The merged call tree of every stack ever seen, as parallel arrays indexed by node."""
 
-    `first[n]` says the node's function does not occur among its ancestors."""
-
-    __slots__ = ("parent", "key", "depth", "first", "index")
+    __slots__ = ("parent", "key", "depth", "index")
 
     def __init__(self) -> None:
         self.parent: list[int] = [-1]
         self.key: list[int] = [-1]
         self.depth: list[int] = [0]
-        self.first: list[bool] = [False]
         self.index: dict[int, int] = {}  # (parent << 32 | key) -> child: ints hash cheaply
 
     def insert(self, path: Sequence[int]) -> tuple[int, ...]:
         """The nodes along `path` (function keys, root first), created where missing."""
         node = ROOT
-        seen: set[int] = set()
         index = self.index
         nodes: list[int] = []
         for key in path:
@@ -62,8 +58,6 @@ class Trie:
                 self.parent.append(node)
                 self.key.append(key)
                 self.depth.append(self.depth[node] + 1)
-                self.first.append(key not in seen)
-            seen.add(key)
             nodes.append(child)
             node = child
         return tuple(nodes)
