@@ -68,6 +68,7 @@ class TopTable(DataTable[Text]):
         self._frames: list[Frame] = []  # the function in each row, top first
         self._plain: list[tuple[str, ...]] = []  # each row's cell texts, to skip unchanged
         self._with_delta = False
+        self._by_line = False
         self._layout_key: tuple[object, ...] = ()
         self._pending_select: Frame | None = None
         # Until the user moves the cursor it stays on the top row as rows reorder; after
@@ -137,7 +138,8 @@ class TopTable(DataTable[Text]):
         # Names get up to FUNC_W_MAX cells; the history takes what is left, within bounds.
         history_w = max(8, min(HISTORY_W_MAX, width - fixed - FUNC_W_MAX - 2))
         func_w = max(16, width - fixed - history_w - 2)
-        cols.append(("function", "Function (file:line)", func_w))
+        label = "Function (file:line)" if self._by_line else "Function (file)"
+        cols.append(("function", label, func_w))
         cols.append(("history", "history", history_w))
         return cols
 
@@ -156,14 +158,15 @@ class TopTable(DataTable[Text]):
             self._pending_select = selected
 
     def _current_layout_key(self) -> tuple[object, ...]:
-        return (self.size.width, self.sort_by, self._with_delta)
+        return (self.size.width, self.sort_by, self._with_delta, self._by_line)
 
     def _refresh_rows(self, force_columns: bool = False) -> None:
         snap = self._snapshot
         with_delta = snap is not None and snap.view.baseline is not None
+        by_line = snap is not None and snap.view.by_line
         selected = self.selected_frame
-        if with_delta != self._with_delta:
-            self._with_delta = with_delta
+        if (with_delta, by_line) != (self._with_delta, self._by_line):
+            self._with_delta, self._by_line = with_delta, by_line
             force_columns = True
         if force_columns and self._current_layout_key() != self._layout_key:
             self._rebuild_columns()
