@@ -1,4 +1,5 @@
-"""Figure 6: the live App (headless, driven by Textual's Pilot) on a 10k-stack profile.
+"""Figure 6: the live App (headless, driven by Textual's Pilot) on 10k- and 100k-stack
+profiles (issue 6 asks for keys answered within 100 ms at 100k distinct stacks).
 
 - snapshot -> paint: from handing the App a new Snapshot to the screen update that shows
   it (the compositor has rendered table and icicle), alternating two different views.
@@ -25,7 +26,6 @@ from samplers.snapshot import Snapshot, View
 from samplers.synthetic import synthetic_profile
 from samplers.tree import StackTree
 
-STACKS = 10_000
 SIZE = (160, 50)
 STEPS = 8
 
@@ -99,30 +99,36 @@ def ui(repeats: int) -> list[Line]:
         import tui.app  # noqa: F401
     except ImportError as exc:
         return [not_measured("6 UI", "snapshot to paint, keypress to repaint", f"tui.app: {exc}")]
-    profile = synthetic_profile(n_stacks=STACKS, seconds=60, rate=100, threads=4)
-    tree = StackTree()
-    for b in profile.batches:
-        tree.add(b)
-    snaps = [tree.snapshot(View(window_s=None)), tree.snapshot(View(window_s=30))]
-    runs = [asyncio.run(_measure(profile, snaps)) for _ in range(repeats)]
-    show = Measure(tuple(1000 * r[0] for r in runs), "ms")
-    window = Measure(tuple(1000 * r[1] for r in runs), "ms")
-    sort = Measure(tuple(1000 * r[2] for r in runs), "ms")
-    return [
-        Line(
-            "6 UI",
-            f"snapshot to painted screen, {STACKS // 1000}k stacks",
-            show,
-            goal="< 50 ms",
-            met=show.median < 50,
-            note=f"table + icicle at {SIZE[0]}x{SIZE[1]}, headless Pilot; median of {STEPS} per repeat",
-        ),
-        Line(
-            "6 UI",
-            "keypress to repaint (w: new window, rebuilt by the worker)",
-            window,
-            goal="< 100 ms",
-            met=window.median < 100,
-            note=f"sorting (keys 1/2, table only): {sort.text()}",
-        ),
-    ]
+    lines: list[Line] = []
+    for n, seconds in ((10_000, 60), (100_000, 120)):
+        profile = synthetic_profile(n_stacks=n, seconds=seconds, rate=100, threads=4)
+        tree = StackTree()
+        for b in profile.batches:
+            tree.add(b)
+        snaps = [tree.snapshot(View(window_s=None)), tree.snapshot(View(window_s=30))]
+        del tree
+        runs = [asyncio.run(_measure(profile, snaps)) for _ in range(repeats)]
+        show = Measure(tuple(1000 * r[0] for r in runs), "ms")
+        window = Measure(tuple(1000 * r[1] for r in runs), "ms")
+        sort = Measure(tuple(1000 * r[2] for r in runs), "ms")
+        label = f"{n // 1000}k stacks"
+        lines += [
+            Line(
+                "6 UI",
+                f"snapshot to painted screen, {label}",
+                show,
+                goal="< 50 ms",
+                met=show.median < 50,
+                note=f"table + icicle at {SIZE[0]}x{SIZE[1]}, headless Pilot, wall clock; "
+                f"median of {STEPS} per repeat",
+            ),
+            Line(
+                "6 UI",
+                f"keypress to repaint (w: new window, rebuilt by the worker), {label}",
+                window,
+                goal="< 100 ms",
+                met=window.median < 100,
+                note=f"sorting (keys 1/2, table only): {sort.text()}",
+            ),
+        ]
+    return lines

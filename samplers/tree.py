@@ -206,7 +206,11 @@ class StackTree:
             root = CallNode(view.zoom[-1] if view.zoom else None, 0, 0, ())
             return _Content(0.0, 0.0, 0, (), root, ())
         buckets, t_start, t_end, h_from, h_to = window
-        everything = view.window_s is None and view.end_t is None
+        # A live window that still holds every bucket (the first minutes of a run) is
+        # "everything": the running fold answers it without folding anything.
+        everything = view.end_t is None and (
+            view.window_s is None or len(buckets) == len(data.buckets)
+        )
         if everything and not view.thread and not view.zoom:
             sel = data.select(None, view, g)
         elif view.end_t is None:

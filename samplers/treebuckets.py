@@ -18,7 +18,7 @@ _FAR_PAST = -(1 << 62)
 class Bucket:
     """Samples per packed (stack id, thread id) key over [t0, t1)."""
 
-    __slots__ = ("t0", "t1", "counts", "total", "cache", "version")
+    __slots__ = ("t0", "t1", "counts", "total", "cache", "version", "func_totals")
 
     def __init__(self, t0: float, t1: float) -> None:
         self.t0 = t0
@@ -28,6 +28,10 @@ class Bucket:
         # Derived per-view data (function totals for history), dropped on any change.
         self.cache: dict[object, object] = {}
         self.version = 0  # bumped before every change, so derived data can tell it is stale
+        # Samples per function (function+file keys, all threads), kept up to date as
+        # batches land so the default view's history never refolds a bucket; None when
+        # unknown (a batch was spread over several buckets), then computed on demand.
+        self.func_totals: dict[int, int] | None = {}
 
     def touch(self) -> None:
         self.version += 1
@@ -43,6 +47,12 @@ class Bucket:
         for key, count in other.counts.items():
             counts[key] = counts.get(key, 0) + count
         self.total += other.total
+        mine, theirs = self.func_totals, other.func_totals
+        if mine is not None and theirs is not None:
+            for k, c in theirs.items():
+                mine[k] = mine.get(k, 0) + c
+        else:
+            self.func_totals = None
         self.t0 = min(self.t0, other.t0)
         self.t1 = max(self.t1, other.t1)
         self.touch()

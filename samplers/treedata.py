@@ -77,8 +77,15 @@ class TreeData:
         running = [(g, r) for g, r in enumerate(self.running) if r is not None]
         for g, _ in running:
             index.ensure(g)
+        funcs_in = index.funcs_in[0]
+        for b in buckets if len(buckets) > 1 else ():
+            b.func_totals = None  # counts split between buckets: recount when needed
+        func_totals = buckets[0].func_totals if len(buckets) == 1 else None
         for key, count in entries:
             BucketStore.spread(buckets, cum, key, count)
+            if func_totals is not None:
+                for k in funcs_in[key >> THREAD_BITS]:
+                    func_totals[k] = func_totals.get(k, 0) + count
             all_counts[key] = all_counts.get(key, 0) + count
             tid = key & THREAD_MASK
             threads[tid] = threads.get(tid, 0) + count
@@ -221,10 +228,17 @@ class TreeData:
         h_to: float,
     ) -> dict[int, tuple[float, ...]]:
         """Share per history point of each function key in `wanted`."""
-        config = (g, view.thread, view.zoom, len(self.index.threads))
+        # New threads can match a thread pattern, so the thread count is part of the key.
+        config = (g, view.thread, view.zoom, len(self.index.threads) if view.thread else 0)
         plain = replace(view, filter=None)
         counted: list[BucketCounts] = []
+        default = g == 0 and not view.thread and not view.zoom
         for b in buckets:
+            if default:
+                if b.func_totals is None:
+                    b.func_totals = dict(self.select(b.counts, plain, 0, False).folded.total_by_key)
+                counted.append(BucketCounts(b.t0, b.t1, (id(b), b.version), b.total, b.func_totals))
+                continue
             cached = cast("tuple[int, dict[int, int]] | None", b.cache.get(config))
             if cached is None:
                 if len(b.cache) >= 4:  # a few views at once at most; keep memory bounded

@@ -154,7 +154,10 @@ class WindowFold:
         closed = {id(b): b for b in buckets[:-1]}
         if any(b.version != v for b, v in self.members.values()):
             self._reset()  # a member changed after it was counted (late data): start over
-        if not self.members and len(closed) > 1:
+        changes = sum(1 for bid in self.members if bid not in closed)
+        changes += sum(1 for bid in closed if bid not in self.members)
+        if changes > max(2, len(closed) // 2):  # new, or long unused: refold in one go
+            self._reset()
             self._build(list(closed.values()))
         for bid in [bid for bid in self.members if bid not in closed]:
             self._apply(self.members.pop(bid)[0], -1)
