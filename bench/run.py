@@ -2,6 +2,7 @@
 bench/results.md (the README's performance table is generated from it).
 
     .venv/bin/python bench/run.py [--repeats 3] [--only engine,memory,live,ui]
+    .venv/bin/python bench/run.py --only top   # figures 2, 3, 8 only (part of live)
 
 Each figure is the median of --repeats runs with [min–max]; peers are measured in the
 same run, interleaved with ours, so machine noise hits both. Figures whose parts are
@@ -29,6 +30,7 @@ README = ROOT / "README.md"
 # The README's performance table is the results table between these markers, rewritten
 # by every full run so the two never disagree.
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+PARTS = {"top"}  # sections that are part of another one: run only when asked by --only
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -98,7 +100,13 @@ def _sections(repeats: int, budget: Budget) -> dict[str, Callable[[], list[Line]
 
         return run_ui(repeats)
 
-    return {"live": live, "engine": engine, "ui": ui, "memory": memory}
+    def top() -> list[Line]:
+        # Figures 2, 3 and 8 alone (a part of `live`), for quick before/after checks.
+        from bench.live import top_figures
+
+        return top_figures(repeats, budget)
+
+    return {"live": live, "engine": engine, "ui": ui, "memory": memory, "top": top}
 
 
 def render(lines: list[Line], header: str) -> str:
@@ -155,7 +163,11 @@ def print_line(ln: Line) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", default="", help="comma-separated: live,engine,ui,memory")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated: live,engine,ui,memory; or top (2, 3, 8 of live)",
+    )
     parser.add_argument("--budget", type=float, default=570.0, help="seconds for the whole run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -168,7 +180,7 @@ def main() -> int:
     lines: list[Line] = []
     wanted = {s for s in args.only.split(",") if s}
     for name, section in _sections(args.repeats, budget).items():
-        if wanted and name not in wanted:
+        if (wanted and name not in wanted) or (not wanted and name in PARTS):
             continue
         t0 = time.monotonic()
         print(f"[{name}]", flush=True)
