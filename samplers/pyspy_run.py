@@ -68,6 +68,7 @@ class PySpyRun:
         self.ended: float | None = None
         self.returncode: int | None = None
         self.cpu_seconds = 0.0
+        self.started: float | None = None  # when it was first seen sampling
         self.done = threading.Event()
         self._lock = threading.Lock()
         with open(self._stdout_path, "wb") as so, open(self._stderr_path, "wb") as se:
@@ -98,6 +99,25 @@ class PySpyRun:
                     os.kill(self.proc.pid, sig)
                 except ProcessLookupError:
                     pass
+
+    def sampling_started(self) -> bool:
+        """Has py-spy begun sampling? Its main thread blocks on a channel while the
+        sampler thread attaches, then wakes once per sample: its second voluntary
+        context switch marks the first sample (within a few ms; checked here against
+        sample counts). Unknown (False) where /proc cannot tell."""
+        if self.started is not None:
+            return True
+        try:
+            with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        if int(line.split()[1]) >= 2:
+                            self.started = time.time()
+                            return True
+                        break
+        except (OSError, ValueError):
+            pass
+        return False
 
     def interrupt(self) -> float:
         self.stop_sent = time.time()

@@ -4,6 +4,7 @@ was collected to every output. Printing is left to the caller."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -110,11 +111,27 @@ def _check_writable(path: Path, force: bool) -> None:
         ) from None
 
 
+PR_SET_PTRACER = 0x59616D61  # prctl option of the Yama LSM (linux/prctl.h)
+
+
+def _allow_our_pyspy() -> None:
+    """In the started command, before exec: name flametop as an allowed tracer. Under
+    Yama ptrace_scope=1 only ancestors may trace a process, and py-spy is flametop's
+    child, not the target's ancestor; an allowed tracer covers its descendants too.
+    Without Yama the call fails harmlessly."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PTRACER, os.getppid(), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def start_command(cmd: Sequence[str]) -> subprocess.Popen[bytes]:
     if not cmd:
         raise UsageError("give a command to start after --, for example -- python app.py")
     try:
-        return subprocess.Popen(list(cmd))  # noqa: S603 - the user's argument list, no shell
+        # preexec_fn: no other thread runs yet when record() starts the target
+        return subprocess.Popen(list(cmd), preexec_fn=_allow_our_pyspy)  # noqa: S603
     except FileNotFoundError:
         raise TargetNotFoundError(
             f"command not found: {cmd[0]}; check its spelling or give its full path"

@@ -163,9 +163,12 @@ def test_batches_arrive_every_second_back_to_back_with_coverage_in_health() -> N
     # GIVEN a busy target WHEN sampled for ~4 s THEN a batch arrives about every second
     assert len(batches) >= 4
     assert max(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) < 1.8
-    # AND consecutive batches meet: the hand-over leaves no hole in the time line
+    # AND consecutive batches meet: the hand-over leaves no hole in the time line,
+    # because every new run was seen sampling before the previous one was stopped
     for prev, nxt in zip(batches, batches[1:], strict=False):
         assert nxt.t_start == pytest.approx(prev.t_end, abs=0.002)
+    assert len(sampler.latencies) >= len(batches) - 1
+    assert all(0 < latency < 1.0 for latency in sampler.latencies)
     assert all(b.count > 0 and b.mode == "cpu" for b in batches)
     # AND health accounts for it (the 97% goal is measured by `make bench`)
     assert health.state == "stopped"

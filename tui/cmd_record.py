@@ -58,6 +58,11 @@ def summary_lines(result: RecordResult) -> list[str]:
             f"({100 * health.coverage:.1f}% coverage; {profile.total} stack samples, "
             f"{1000 * health.gap_seconds_total:.0f} ms in gaps over {health.chunks} chunks)"
         )
+        if health.restarts:
+            last = health.errors[-1] if health.errors else "no message"
+            lines.append(
+                f"  sampler   py-spy restarted {health.restarts} times; last error: {last}"
+            )
         if meta.mode == "cpu" and health.coverage < 0.5:
             lines.append("            (cpu mode counts on-CPU samples only; --mode wall sees idle)")
     wall = max(result.wall_seconds, 1e-9)

@@ -6,7 +6,7 @@ import time
 
 
 def nap() -> None:
-    time.sleep(0.5)
+    time.sleep(2.0)  # long naps: few wake-ups a cpu-mode sampler could catch
 
 
 def main() -> None:
