@@ -7,8 +7,9 @@ first sample, so the next run is started that long (the mean of recent runs) bef
 current one is due to end, and the current one is interrupted only once the new one is
 seen sampling (pyspy_run.PySpyRun.sampling_started): the two meet within a few
 milliseconds whatever the start-up took, and their batches meet at that instant.
-Measured on a 2-core machine: about 98-100% coverage at 100 Hz, where plain back-to-back
-runs reach 90-96%.
+Measured on a loaded 2-core machine over 45 s at 100 Hz: 96-97% coverage (plain
+`py-spy record` in the same run: 97-101%); runs started only when the previous one is
+stopped reach 92-93%. The first sample comes within ~10 ms of the detected start.
 """
 
 from __future__ import annotations
