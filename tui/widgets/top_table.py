@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events, on
 from textual.binding import Binding
@@ -13,6 +16,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from samplers.model import Frame
 from samplers.snapshot import FunctionStat, Snapshot
@@ -67,6 +71,7 @@ class TopTable(DataTable[Text]):
         self._snapshot: Snapshot | None = None
         self._frames: list[Frame] = []  # the function in each row, top first
         self._plain: list[tuple[str, ...]] = []  # each row's cell texts, to skip unchanged
+        self._column_names: list[str] = []  # column keys, left to right
         self._with_delta = False
         self._by_line = False
         self._layout_key: tuple[object, ...] = ()
@@ -103,6 +108,13 @@ class TopTable(DataTable[Text]):
             self.post_message(self.SortChanged(self.sort_by))
 
     def watch_sort_by(self) -> None:
+        # Only the header arrow and the cells change: relabel in place, keep the rows.
+        for key, label, _ in self._columns():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None:
+                column.label = self._label(key, label)
+        self._update_count += 1  # DataTable's render caches are keyed on it
+        self.refresh()
         self._refresh_rows(force_columns=True)
 
     # -- public -------------------------------------------------------------------------
@@ -149,16 +161,20 @@ class TopTable(DataTable[Text]):
         self._frames.clear()
         self._plain.clear()
         for key, label, width in self._columns():
-            text = Text(label, justify="left" if key in ("function", "history") else "right")
-            if key == self.sort_by:
-                text.append(" ▼")
-            self.add_column(text, width=width, key=key)
+            self.add_column(self._label(key, label), width=width, key=key)
+        self._column_names = [str(c.key.value) for c in self.ordered_columns]
         self._layout_key = self._current_layout_key()
         if selected is not None and self._follow_selection:
             self._pending_select = selected
 
+    def _label(self, key: str, label: str) -> Text:
+        text = Text(label, justify="left" if key in ("function", "history") else "right")
+        if key == self.sort_by:
+            text.append(" ▼")
+        return text
+
     def _current_layout_key(self) -> tuple[object, ...]:
-        return (self.size.width, self.sort_by, self._with_delta, self._by_line)
+        return (self.size.width, self._with_delta, self._by_line)
 
     def _refresh_rows(self, force_columns: bool = False) -> None:
         snap = self._snapshot
@@ -173,13 +189,15 @@ class TopTable(DataTable[Text]):
         if snap is None:
             return
         stats = sorted(snap.functions, key=_SORT_VALUE[self.sort_by], reverse=True)[:MAX_ROWS]
-        columns = [str(c.key.value) for c in self.ordered_columns]
+        columns = self._column_names
+        history_w = self._history_width()
         # Rows are rank slots ("r0", "r1", ...): an update rewrites only the cells that
         # changed, and rows are added or dropped only at the end, so the scroll position
         # holds and a refresh costs little however much the order churns.
+        changed = False
         for rank, stat in enumerate(stats):
             key = f"r{rank}"
-            plain = self._cells(stat, snap, columns)
+            plain = self._cells(stat, snap, columns, history_w)
             if rank >= len(self._plain):
                 self._frames.append(stat.key)
                 self._plain.append(plain)
@@ -189,9 +207,17 @@ class TopTable(DataTable[Text]):
                 continue
             self._frames[rank] = stat.key
             old, self._plain[rank] = self._plain[rank], plain
-            for col, before, after in zip(columns, old, plain, strict=True):
-                if before != after:
-                    self.update_cell(key, col, self._styled(col, after))
+            if old != plain:
+                row = self._data[RowKey(key)]
+                for col, before, after in zip(columns, old, plain, strict=True):
+                    if before != after:
+                        row[ColumnKey(col)] = self._styled(col, after)
+                changed = True
+        if changed:
+            # One repaint for all the changed cells: DataTable.update_cell would ask for
+            # one per cell (hundreds when the order churns).
+            self._update_count += 1
+            self.refresh()
         while len(self._plain) > len(stats):
             self._plain.pop()
             self._frames.pop()
@@ -205,7 +231,9 @@ class TopTable(DataTable[Text]):
         if self.selected_frame != selected:
             self.post_message(self.FunctionHighlighted(self.selected_frame))
 
-    def _cells(self, stat: FunctionStat, snap: Snapshot, columns: list[str]) -> tuple[str, ...]:
+    def _cells(
+        self, stat: FunctionStat, snap: Snapshot, columns: list[str], history_w: int
+    ) -> tuple[str, ...]:
         total = max(1, snap.total_samples)
         values: dict[str, str] = {
             "own": f"{stat.own * 100 / total:5.1f}",
@@ -214,7 +242,7 @@ class TopTable(DataTable[Text]):
             "total_s": human_seconds(stat.total_seconds),
             "delta": "" if stat.delta_total is None else f"{stat.delta_total:+.1f}",
             "function": clean(stat.key.label(with_line=snap.view.by_line or bool(stat.key.line))),
-            "history": sparkline(stat.history, self._history_width(), low=0.0, high=1.0),
+            "history": sparkline(stat.history, history_w, low=0.0, high=1.0),
         }
         return tuple(values[c] for c in columns)
 
@@ -228,7 +256,70 @@ class TopTable(DataTable[Text]):
     def _styled(column: str, value: str) -> Text:
         if column in ("function", "history"):
             return Text(value, no_wrap=True, overflow="ellipsis")
-        style = ""
-        if column == "delta" and value:
-            style = "bold" if value.startswith("+") else "italic"
-        return Text(value, justify="right", style=style, no_wrap=True)
+        return Text(value, justify="right", style=_value_style(column, value), no_wrap=True)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A body cell straight from its text: the same cells DataTable draws through
+        Rich's Padding/Text/Styled pipeline, at a small fraction of the cost (that
+        pipeline was most of a table repaint). Headers and anything unusual take the
+        stock path."""
+        if not (0 <= row_index < len(self._plain) and 0 <= column_index < len(self._column_names)):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if self.fixed_rows or self.fixed_columns or self.cell_padding < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        column = self._column_names[column_index]
+        value = self._plain[row_index][column_index]
+        component, post = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        pre += component
+        padding = self.cell_padding
+        content_w = max(0, width - 2 * padding)
+        text_style = _VALUE_STYLES[_value_style(column, value)]
+        segments = [Segment(_fit(value, content_w, column), pre + text_style + post)]
+        if padding:
+            pad = Segment(" " * padding, pre + post)
+            segments = [pad, *segments, pad]
+        return [segments]
+
+
+_VALUE_STYLES = {"": Style.null(), "bold": Style.parse("bold"), "italic": Style.parse("italic")}
+
+
+def _value_style(column: str, value: str) -> str:
+    """The Rich style `TopTable._styled` gives a cell (kept in step with it)."""
+    if column == "delta" and value:
+        return "bold" if value.startswith("+") else "italic"
+    return ""
+
+
+def _fit(value: str, width: int, column: str) -> str:
+    """`value` as Rich lays out the cell's Text at `width` cells, no wrapping: names and
+    sparklines are left-aligned and end in an ellipsis when cut, numbers right-aligned."""
+    if width <= 0:
+        return ""
+    if column in ("function", "history"):
+        if cell_len(value) > width:
+            value = set_cell_size(value, width - 1) + "…"
+        return value + " " * (width - cell_len(value))
+    value = value.rstrip()
+    if cell_len(value) > width:
+        value = set_cell_size(value, width)
+    return " " * (width - cell_len(value)) + value
