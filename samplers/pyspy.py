@@ -18,6 +18,7 @@ import queue
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import cast
@@ -87,6 +88,10 @@ class PySpySampler:
         self.latencies: list[float] = []
         self._blind = 0  # consecutive hand-overs where the new run was not seen starting
         self.error: FlametopError | None = None  # why sampling stopped, when it failed
+        # Called from the chunk thread when a batch is queued or sampling ends, so a
+        # consumer can sleep on its own event (woken by it or by its UI) instead of
+        # blocking in poll().
+        self.on_news: Callable[[], None] | None = None
 
     # -- the Sampler protocol -------------------------------------------------------
     @property
@@ -200,6 +205,8 @@ class PySpySampler:
             self.error = error
             self._note_error(error.message)
         self._done.set()
+        if self.on_news is not None:
+            self.on_news()
 
     def _loop(self) -> None:
         try:
@@ -357,4 +364,6 @@ class PySpySampler:
             self._t_last = t_end
             self._chunks += 1
         self._queue.put(batch)
+        if self.on_news is not None:
+            self.on_news()
         return True

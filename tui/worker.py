@@ -22,6 +22,9 @@ MAX_KEPT_BATCHES = 20_000  # about 5.5 hours of 1 s chunks
 MAX_KEPT_READINGS = 20_000
 ERROR_BACKOFF_S = 1.0
 MAX_DRAIN = 200  # batches folded in before the next snapshot at most
+WAKE_SLICE = 0.02  # a sampler without an on_news hook is polled this often at most
+STATUS_INTERVAL = 1.0  # health-only updates (no new snapshot) at most this often
+MAX_SLEEP = 1.0  # the loop looks around at least this often (stop, finished target)
 
 
 class Tree(Protocol):
@@ -61,7 +64,8 @@ class _Progress:
     last_reading: float = float("-inf")
     all_samples: int = 0
     batch_mode: str | None = None
-    dirty: bool = False  # data arrived since the last snapshot
+    dirty: bool = False  # samples arrived since the last snapshot
+    new_reading: bool = False  # a system reading arrived since the last snapshot
     finished_told: bool = False
     errors: list[str] = field(default_factory=list)
 
@@ -100,6 +104,11 @@ class SamplingLoop:
         self._dropped_batches = 0
         self._health = Health()
         self._started = started  # True: the caller already ran sampler.start()
+        # A sampler that says when a batch arrives (PySpySampler.on_news) lets the loop
+        # sleep on `_wake` alone instead of blocking in poll() between batches.
+        self._event_driven = hasattr(sampler, "on_news")
+        if self._event_driven:
+            sampler.on_news = self._wake.set  # type: ignore[attr-defined]
 
     # -- requests from the UI thread --------------------------------------------------
 
@@ -167,7 +176,13 @@ class SamplingLoop:
                 self._wake.clear()
 
     def _step(self, st: _Progress, publish: Callable[[LoopUpdate], None]) -> None:
-        """One turn: apply requests, fold new batches and readings, maybe publish."""
+        """One turn: wait for news, apply requests, fold new batches and readings, maybe
+        publish."""
+        finished = self._finished()
+        polling = self._started and not finished
+        # Wait first and read the requests after: a request made while we waited is
+        # answered in this turn, not the next one.
+        batches = self._wait_for_news(st, polling)
         with self._lock:
             view, version = self._view, self._view_version
             configure, self._configure = self._configure, {}
@@ -180,21 +195,15 @@ class SamplingLoop:
         if reset:
             self._tree.reset()
             st.dirty = True
-        finished = self._finished()
-        if self._started and not finished:
-            # Drain what is waiting (a burst after a slow snapshot) before building.
-            for batch in self._poll_batches(st.errors):
-                self._tree.add(batch)
-                st.all_samples += batch.count
-                st.batch_mode = batch.mode
-                st.dirty = True
-                with self._lock:
-                    if len(self._batches) == self._batches.maxlen:
-                        self._dropped_batches += 1
-                    self._batches.append(batch)
-        else:
-            self._wake.wait(self._poll_timeout)
-            self._wake.clear()
+        for batch in batches:
+            self._tree.add(batch)
+            st.all_samples += batch.count
+            st.batch_mode = batch.mode
+            st.dirty = True
+            with self._lock:
+                if len(self._batches) == self._batches.maxlen:
+                    self._dropped_batches += 1
+                self._batches.append(batch)
         now = time.monotonic()
         # a gone target has nothing left to read
         if (
@@ -211,7 +220,7 @@ class SamplingLoop:
                 self._tree.add_reading(reading)
                 with self._lock:
                     self._readings.append(reading)
-                st.dirty = True
+                st.new_reading = True
         health = self._read_health()
         st.errors.extend(e for e in health.errors[-3:] if e not in self._health.errors)
         with self._lock:
@@ -220,17 +229,31 @@ class SamplingLoop:
         finished = self._finished()
         announce_end = finished and not st.finished_told
         live = view.end_t is None
-        due = now - st.last_build >= self._snapshot_interval
+        since_build = now - st.last_build
+        # New samples show at most every snapshot_interval; a reading alone (the rails)
+        # only when no samples brought it along for a reading interval: py-spy delivers
+        # about one batch a second, so that is about one snapshot a second, not two.
+        stale = st.dirty or (st.new_reading and since_build >= self._reading_interval)
         snapshot: Snapshot | None = None
-        if version != st.built_version or (live and st.dirty and due) or announce_end:
+        if (
+            version != st.built_version
+            or (live and stale and since_build >= self._snapshot_interval)
+            or announce_end
+        ):
             # Mark the view built first: a snapshot that fails is reported once, not retried
             # on every turn.
             st.built_version, st.last_build, st.dirty = version, now, False
+            st.new_reading = False
             try:
                 snapshot = self._tree.snapshot(view)
             except Exception as exc:  # noqa: BLE001
                 st.errors.append(_describe(exc))
-        if snapshot is None and not st.errors and not announce_end and now - st.last_status < 0.5:
+        if (
+            snapshot is None
+            and not st.errors
+            and not announce_end
+            and now - st.last_status < STATUS_INTERVAL
+        ):
             return
         st.last_status = now
         st.finished_told = st.finished_told or finished
@@ -247,21 +270,48 @@ class SamplingLoop:
             )
         )
 
-    def _poll_batches(self, errors: list[str]) -> list[SampleBatch]:
+    def _wait_for_news(self, st: _Progress, polling: bool) -> list[SampleBatch]:
+        """Sleep until something may need doing, then take the batches that arrived.
+
+        A request from the UI (request_view & co.) sets `_wake` and ends the wait at once.
+        A sampler with an `on_news` hook (PySpySampler) sets it too when a batch arrives,
+        so the loop sleeps until then or until a reading or status is due, without
+        waking up to ask. Other samplers are polled in short slices, checking `_wake`."""
+        if not polling:
+            self._wake.wait(self._poll_timeout)
+            self._wake.clear()
+            return []
+        if not self._event_driven:
+            got = self._poll_batches(st.errors, self._poll_timeout)
+            self._wake.clear()
+            return got
+        now = time.monotonic()
+        due = [st.last_status + STATUS_INTERVAL, st.last_reading + self._reading_interval]
+        if st.dirty or st.new_reading:
+            due.append(st.last_build + self._snapshot_interval)
+        self._wake.wait(min(MAX_SLEEP, max(0.0, min(due) - now)))
+        self._wake.clear()
+        return self._poll_batches(st.errors, 0.0)
+
+    def _poll_batches(self, errors: list[str], timeout: float) -> list[SampleBatch]:
+        """Batches waiting (a burst after a slow snapshot), after up to `timeout` seconds
+        for the first; the wait ends early when the UI asks for something."""
         got: list[SampleBatch] = []
-        timeout = self._poll_timeout
+        deadline = time.monotonic() + timeout
         while len(got) < MAX_DRAIN:
+            asked = got or self._wake.is_set()
+            wait = 0.0 if asked else max(0.0, deadline - time.monotonic())
             try:
-                batch = self.sampler.poll(timeout)
+                batch = self.sampler.poll(min(wait, WAKE_SLICE))
             except Exception as exc:  # noqa: BLE001
                 errors.append(_describe(exc))
                 self._wake.wait(ERROR_BACKOFF_S)
                 self._wake.clear()
                 break
-            if batch is None:
+            if batch is not None:
+                got.append(batch)
+            elif asked or self._wake.is_set() or time.monotonic() >= deadline:
                 break
-            got.append(batch)
-            timeout = 0.0
         return got
 
     def _finished(self) -> bool:
