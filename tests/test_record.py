@@ -136,7 +136,9 @@ def test_sleeper_cpu_mode_sees_little_wall_mode_sees_the_sleep(
     wall_profile = _ok(recorded["sleeper-wall"])
     assert wall_profile.metadata.mode == "wall"
     assert wall_profile.total > 100
-    assert cpu_profile.total < 0.2 * wall_profile.total
+    # on an idle machine cpu mode sees a few samples to wall mode's ~200; a machine with
+    # more runnable processes than cores makes py-spy call some sleeping samples active
+    assert cpu_profile.total < wall_profile.total / 3, (cpu_profile.total, wall_profile.total)
     assert _shares(wall_profile)["nap"][0] > 90
 
 

@@ -80,6 +80,11 @@ def summary_lines(result: RecordResult) -> list[str]:
             )
     else:
         lines.append("  hottest   (no samples)")
+    if result.ended_by == "target-exited" and result.wall_seconds < 1.0:
+        lines.append(
+            f"  note      the target exited after {result.wall_seconds:.1f} s; "
+            "a run of a few seconds gives a more useful profile"
+        )
     for spec in result.written:
         lines.append(f"  wrote     {spec.path} ({spec.fmt})")
     for problem in result.problems:
