@@ -39,26 +39,47 @@ def _positive_float(text: str) -> float:
 def _add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pid", "-p", type=int, help="attach to this running Python process")
     p.add_argument(
-        "cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
+        "cmd",
+        nargs=argparse.REMAINDER,
+        metavar="-- CMD ARGS",
         help="start this command and profile it (put it after --)",
     )
 
 
 def _add_sampling_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sampling")
-    g.add_argument("--rate", "-r", type=_positive_float, default=None,
-                   help="samples per second (default 100; 20 with --production)")
-    g.add_argument("--mode", choices=MODES, default="cpu",
-                   help="cpu: on-CPU only; wall: include idle threads; gil: only the GIL holder")
+    g.add_argument(
+        "--rate",
+        "-r",
+        type=_positive_float,
+        default=None,
+        help="samples per second (default 100; 20 with --production)",
+    )
+    g.add_argument(
+        "--mode",
+        choices=MODES,
+        default="cpu",
+        help="cpu: on-CPU only; wall: include idle threads; gil: only the GIL holder",
+    )
     g.add_argument("--threads", action="store_true", help="a root frame per thread")
     g.add_argument("--native", action="store_true", help="include native (C) frames")
     g.add_argument("--subprocesses", action="store_true", help="also profile child processes")
-    g.add_argument("--nonblocking", action="store_true",
-                   help="read the target without pausing it (lower overhead, rare torn stacks)")
-    g.add_argument("--production", action="store_true",
-                   help="safe for live systems: 20 Hz and nonblocking unless overridden")
-    g.add_argument("--save-dir", default="flametop-snapshots", metavar="DIR",
-                   help="where snapshots and autosaves go (default ./flametop-snapshots)")
+    g.add_argument(
+        "--nonblocking",
+        action="store_true",
+        help="read the target without pausing it (lower overhead, rare torn stacks)",
+    )
+    g.add_argument(
+        "--production",
+        action="store_true",
+        help="safe for live systems: 20 Hz and nonblocking unless overridden",
+    )
+    g.add_argument(
+        "--save-dir",
+        default="flametop-snapshots",
+        metavar="DIR",
+        help="where snapshots and autosaves go (default ./flametop-snapshots)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,19 +98,40 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("record", help="sample for a while and write profile files")
     _add_target_options(rec)
     _add_sampling_options(rec)
-    rec.add_argument("-o", "--output", action="append", default=[], metavar="OUT",
-                     help="output file; repeat for several (format from suffix or --format)")
-    rec.add_argument("-d", "--duration", type=_positive_float, default=30.0,
-                     help="seconds to sample (default 30); the run also ends when the target exits or on Ctrl-C")
-    rec.add_argument("--format", "-f", action="append", choices=FORMAT_CHOICES, default=None,
-                     help="format of each -o in order, when its suffix does not tell")
+    rec.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        default=[],
+        metavar="OUT",
+        help="output file; repeat for several (format from suffix or --format)",
+    )
+    rec.add_argument(
+        "-d",
+        "--duration",
+        type=_positive_float,
+        default=30.0,
+        help="seconds to sample (default 30); the run also ends when the target exits or on Ctrl-C",
+    )
+    rec.add_argument(
+        "--format",
+        "-f",
+        action="append",
+        choices=FORMAT_CHOICES,
+        default=None,
+        help="format of each -o in order, when its suffix does not tell",
+    )
     rec.add_argument("--force", action="store_true", help="overwrite output files that exist")
 
     view = sub.add_parser("view", help="open a saved profile in the TUI")
     view.add_argument("file", help="a .flametop capture or any supported profile file")
     view.add_argument("--baseline", metavar="FILE", help="compare against this profile")
-    view.add_argument("--save-dir", default="flametop-snapshots", metavar="DIR",
-                      help="where snapshots go (default ./flametop-snapshots)")
+    view.add_argument(
+        "--save-dir",
+        default="flametop-snapshots",
+        metavar="DIR",
+        help="where snapshots go (default ./flametop-snapshots)",
+    )
 
     rep = sub.add_parser("report", help="print, convert or compare saved profiles")
     rep.add_argument("file", help="a profile file (flametop, py-spy, speedscope, pprof, folded)")
@@ -97,10 +139,22 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--baseline", metavar="FILE", help="compare against this profile")
     rep.add_argument("--json", action="store_true", help="print JSON for scripts")
     rep.add_argument("--sample-type", help="pprof: which sample type to read")
-    rep.add_argument("-o", "--output", action="append", default=[], metavar="OUT",
-                     help="convert: write this file; repeat for several")
-    rep.add_argument("--format", "-f", action="append", choices=FORMAT_CHOICES, default=None,
-                     help="format of each -o in order, when its suffix does not tell")
+    rep.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        default=[],
+        metavar="OUT",
+        help="convert: write this file; repeat for several",
+    )
+    rep.add_argument(
+        "--format",
+        "-f",
+        action="append",
+        choices=FORMAT_CHOICES,
+        default=None,
+        help="format of each -o in order, when its suffix does not tell",
+    )
     rep.add_argument("--force", action="store_true", help="overwrite output files that exist")
 
     demo = sub.add_parser("demo", help="the live TUI on a built-in demo workload")
@@ -134,7 +188,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             if args.pid is not None and cmd:
                 parser.error("give either --pid PID or -- CMD ARGS, not both")
             if args.pid is None and not cmd:
-                parser.error("give --pid PID of a running Python process, or -- CMD ARGS to start one")
+                parser.error(
+                    "give --pid PID of a running Python process, or -- CMD ARGS to start one"
+                )
     if getattr(args, "production", False):
         if args.rate is None:
             args.rate = 20.0
