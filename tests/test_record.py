@@ -16,8 +16,8 @@ import pytest
 from support_targets import REPO, flametop_cmd, run_flametop, running_target, target_path
 
 from samplers.formats import read_profile
-from samplers.model import Profile
-from samplers.record import hottest
+from samplers.model import Frame, Metadata, Profile, Sample, SampleBatch
+from samplers.record import hottest, validate_outputs
 
 pytestmark = [pytest.mark.pyspy, pytest.mark.slow]
 
@@ -214,3 +214,28 @@ def test_ctrl_c_stops_early_and_still_writes(tmp_path: Path) -> None:
     assert proc.returncode == 0, stderr
     assert "stopped by you" in stdout
     assert read_profile(out).total > 50
+
+
+def test_hottest_counts_a_recursive_function_once_per_stack() -> None:
+    rec = Frame("recurse", "r.py", 5)
+    leaf = Frame("bottom", "r.py", 2)
+    batch = SampleBatch(
+        0.0,
+        1.0,
+        (
+            Sample("", (Frame("main", "r.py", 9), rec, rec, rec, leaf), 3),
+            Sample("", (Frame("main", "r.py", 9), Frame("recurse", "r.py", 6)), 1),
+        ),
+    )
+    top = {h.label: h for h in hottest(Profile(Metadata(), (batch,)), 5)}
+    assert top["recurse (r.py)"].total == 4  # lines differ, the function is one
+    assert top["recurse (r.py)"].own == 1
+    assert top["bottom (r.py)"].own == 3
+    assert list(top)[0] == "bottom (r.py)"  # ranked by own samples
+
+
+def test_outputs_take_format_from_suffix_or_in_order_from_format(tmp_path: Path) -> None:
+    specs = validate_outputs(
+        [str(tmp_path / "a.out"), str(tmp_path / "b.pb.gz")], ["svg"], force=False
+    )
+    assert [s.fmt for s in specs] == ["svg", "pprof"]
