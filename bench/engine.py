@@ -19,7 +19,7 @@ from samplers.tree import StackTree
 
 STACKS = (1_000, 10_000, 100_000)
 SECONDS = 120  # of synthetic profile at 100 Hz on 4 threads; the last 30 s are measured
-MEASURED = 30
+MEASURED = 20
 
 
 def engine(repeats: int) -> list[Line]:
@@ -60,7 +60,7 @@ def engine(repeats: int) -> list[Line]:
                     m,
                     goal=goal,
                     met=(m.median < 50) if goal else None,
-                    note="median over 30 new seconds, each followed by both views; CPU time of the building thread",
+                    note=f"median over {MEASURED} new seconds, each followed by both views; CPU time of the building thread",
                 )
             )
     return lines

@@ -1,6 +1,6 @@
 """Run in a subprocess by bench/engine.py: one simulated hour at 100 Hz with 10k distinct
 stacks, replayed through the ReplaySampler at full speed into a StackTree, the way the
-app's worker does (a snapshot of the default view every few seconds of profile). Prints
+app's worker does (a snapshot of the default view every ten seconds of profile). Prints
 RSS at checkpoints as one JSON line. Batches are generated lazily so only flametop's own
 structures are in memory."""
 
@@ -38,7 +38,7 @@ def main() -> None:
         for i, batch in enumerate(replay):
             tree.add(batch)
             tree.set_health(replay.health)
-            if i % 5 == 0:
+            if i % 10 == 0:
                 tree.snapshot(View())
         if minute + 1 in MINUTES:
             tree.snapshot(View(window_s=None))

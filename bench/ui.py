@@ -27,7 +27,7 @@ from samplers.synthetic import synthetic_profile
 from samplers.tree import StackTree
 
 SIZE = (160, 50)
-STEPS = 8
+STEPS = 6
 
 
 async def _until(pred: Callable[[], bool], timeout: float = 20.0) -> bool:

@@ -175,8 +175,8 @@ class TreeData:
         with `stack_filter`, of the stacks containing a matching function only."""
         self.index.ensure(g)
         root = self.zoom_root(view, g)
-        if root is None:
-            return self.select({}, view, g)
+        if root is None:  # no such zoom path: an empty fold, but the window's own counts
+            return self.select(self.merge(buckets), view, g)
         tids = self.index.threads_matching(view.thread) if view.thread else None
         key = (g, view.window_s, tids, root, stack_filter)
         window = self.windows.get(key)

@@ -150,8 +150,11 @@ def test_zoom_scopes_call_tree_and_table_to_the_path() -> None:
     assert row(snap, "hot").own == 5 and row(snap, "work").total == 5
     assert snap.total_samples == 10
     # AND a path that does not exist gives an empty zoomed root, not an error
-    gone = tree.snapshot(View(window_s=None, zoom=(Frame("main", "app.py"), Frame("nope"))))
-    assert gone.root.total == 0 and gone.functions == ()
+    nope = (Frame("main", "app.py"), Frame("nope"))
+    gone = tree.snapshot(View(window_s=None, zoom=nope))
+    live = tree.snapshot(View(window_s=5, zoom=nope))
+    assert gone.root.total == 0 and gone.functions == () and gone.total_samples == 10
+    assert live.root.total == 0 and live.total_samples == 10 and live.threads == (("t", 10),)
 
 
 def test_by_line_tells_lines_of_one_function_apart() -> None:
