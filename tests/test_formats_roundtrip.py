@@ -195,3 +195,26 @@ def test_folded_metadata_lines_are_skipped_by_flamegraph_pl_style_readers() -> N
     assert any("pid" in c for c in comments) and any("rate" in c for c in comments)
     assert not any(flamegraph_pl.match(c) for c in comments)
     assert all(flamegraph_pl.match(line) for line in lines if not line.startswith("#"))
+
+
+def test_folded_writes_each_stack_once_with_its_summed_count_in_a_stable_order() -> None:
+    # GIVEN a recording of three 1 s py-spy chunks; each chunk is parsed on its own, so
+    # equal frames are distinct objects from one batch to the next (as `record` sees them)
+    from samplers.formats import folded
+    from samplers.model import Metadata, SampleBatch
+    from samplers.pyspy_raw import parse_raw
+
+    chunk = "main (app.py:9);work (app.py:3) 7\nmain (app.py:9);idle (app.py:5) 2\n"
+    batches = tuple(
+        SampleBatch(float(i), i + 1.0, parse_raw(chunk, keep_thread_frame=False)) for i in range(3)
+    )
+    profile = Profile(Metadata(pid=4242), batches)
+    # WHEN written as folded stacks
+    lines = folded.write(profile).decode().splitlines()
+    # THEN each stack is one line with the sum over the batches, sorted by stack
+    stacks = [line for line in lines if not line.startswith("#")]
+    assert stacks == ["main (app.py:9);idle (app.py:5) 6", "main (app.py:9);work (app.py:3) 21"]
+    # AND the metadata comments still come first
+    assert lines[0].startswith("# ") and any(line.startswith("# pid:") for line in lines)
+    # AND writing again gives the same bytes
+    assert folded.write(profile) == folded.write(profile)

@@ -1,6 +1,7 @@
 """Folded stacks (Brendan Gregg's `frame;frame COUNT`), as py-spy's `--format raw` writes.
 
-Writing: one line per (thread, stack), root first, frames labelled `function (file:line)`.
+Writing: one line per (thread, stack) with its count summed over the batches, sorted by
+the stack's text, root first, frames labelled `function (file:line)`.
 When the profile has more than one named thread, each line starts with a `thread (NAME)`
 root frame. Names cannot contain the separator, so `;` becomes `;` (U+037E, GREEK
 QUESTION MARK, which looks the same), a `#` starting a line becomes `＃` (U+FF03) so it is
@@ -66,6 +67,9 @@ def write(profile: Profile) -> bytes:
     named = [t for t in distinct_threads(profile) if t]
     with_threads = len(named) > 1
     labels: dict[int, str] = {}  # by frame identity: labelling is the costly part
+    # Batches parsed apart hold equal frames as distinct objects, which merged() keeps
+    # apart: sum again by the line's text, so each (thread, stack) is written once.
+    counts: dict[str, int] = {}
     for sample in merged(profile):
         if sample.count <= 0:
             continue
@@ -82,7 +86,8 @@ def write(profile: Profile) -> bytes:
         stack = ";".join(parts)
         if stack.startswith("#"):  # would read as a comment: use the fullwidth lookalike
             stack = "\uff03" + stack[1:]
-        lines.append(f"{stack} {sample.count}")
+        counts[stack] = counts.get(stack, 0) + sample.count
+    lines.extend(f"{stack} {counts[stack]}" for stack in sorted(counts))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
