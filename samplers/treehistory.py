@@ -40,7 +40,7 @@ class HistoryCache:
     """Merged counts of closed points, for one view configuration."""
 
     def __init__(self) -> None:
-        self._points: dict[tuple[float, int], tuple[object, float, dict[int, float]]] = {}
+        self._points: dict[tuple[float, int], tuple[object, float, Mapping[int, float]]] = {}
 
     def history(
         self,
@@ -64,15 +64,18 @@ class HistoryCache:
                     open_part.append((p, b, w))
                 else:
                     closed[p].append((b, w))
-        kept: dict[tuple[float, int], tuple[object, float, dict[int, float]]] = {}
-        merged: list[tuple[float, dict[int, float]]] = []
+        kept: dict[tuple[float, int], tuple[object, float, Mapping[int, float]]] = {}
+        merged: list[tuple[float, Mapping[int, float]]] = []
         for p, members in enumerate(closed):
             key = (width, first + p)
             signature = tuple((b.ident, w) for b, w in members)
             hit = self._points.get(key)
             if hit is None or hit[0] != signature:
                 total = sum(b.total * w for b, w in members)
-                hit = (signature, total, _merge(members))
+                if len(members) == 1 and members[0][1] == 1.0:  # one whole bucket: as is
+                    hit = (signature, total, members[0][0].by_key)
+                else:
+                    hit = (signature, total, _merge(members))
             kept[key] = hit
             merged.append((hit[1], hit[2]))
         self._points = kept  # points that left the window are forgotten

@@ -18,6 +18,8 @@ from samplers.model import Frame
 from samplers.snapshot import CallNode
 from samplers.treeindex import ROOT, StackIndex, Trie
 
+_FEW = 8  # up to this many samples, a stack's path is repeated for Counter
+
 
 @dataclass(slots=True)
 class Folded:
@@ -57,13 +59,21 @@ def fold(
         def func_sets(sid: int) -> tuple[int, ...]:
             return tuple(dict.fromkeys(key[n] for n in stack_nodes[sid][cut:]))
 
-    once = [sid for sid, c in stack_counts.items() if c == 1]
-    many = [(sid, c) for sid, c in stack_counts.items() if c > 1]
+    # Stacks seen a few times are counted by Counter at C speed, each path repeated as
+    # often as the stack was seen; only the few hot stacks take the Python loop.
+    few = [(sid, c) for sid, c in stack_counts.items() if c <= _FEW]
+    many = [(sid, c) for sid, c in stack_counts.items() if c > _FEW]
     out = Folded(root, sum(stack_counts.values()))
-    total_by_key: dict[int, int] = Counter(chain.from_iterable(map(func_sets, once)))
-    own: dict[int, int] = Counter(p[-1] if p else root for p in map(node_path, once))
+    total_by_key: dict[int, int] = Counter(
+        chain.from_iterable(func_sets(sid) * c for sid, c in few)
+    )
+    own: dict[int, int] = {}
+    for sid, c in few:
+        p = node_path(sid)
+        leaf = p[-1] if p else root
+        own[leaf] = own.get(leaf, 0) + c
     totals: dict[int, int] = (
-        Counter(chain.from_iterable(map(node_path, once))) if nodes_wanted else {}
+        Counter(chain.from_iterable(node_path(sid) * c for sid, c in few)) if nodes_wanted else {}
     )
     get_t = totals.get
     get_k = total_by_key.get
