@@ -15,12 +15,12 @@ from pathlib import Path
 from samplers.errors import (
     FlametopError,
     NotPythonError,
-    PermissionDeniedError,
     SamplerFailedError,
     SamplerMissingError,
     TargetNotFoundError,
 )
 from samplers.model import Frame, Sample
+from samplers.permissions import permission_error
 
 PYSPY_ENV = "FLAMETOP_PYSPY"
 
@@ -172,20 +172,12 @@ def parse_raw(text: str, keep_thread_frame: bool) -> tuple[Sample, ...]:
     return tuple(s for s in samples if s is not None)
 
 
-PERMISSION_FIX = (
-    "no permission to read pid {pid}: run flametop as root (sudo), or allow ptrace with "
-    "`sysctl kernel.yama.ptrace_scope=0` (lets any process of yours read the others' "
-    "memory), or in a container add `--cap-add SYS_PTRACE`; `flametop record -- CMD` "
-    "(flametop starting the target itself) also works"
-)
-
-
 def classify_failure(pid: int, stderr: str, stdout: str = "") -> FlametopError:
     """Turn py-spy's error output into the error class a user can act on."""
     text = f"{stderr}\n{stdout}"
     low = text.lower()
     if "permission denied" in low or "operation not permitted" in low:
-        return PermissionDeniedError(PERMISSION_FIX.format(pid=pid))
+        return permission_error(pid)
     if "failed to find python version" in low or "not a python" in low:
         return NotPythonError(
             f"pid {pid} is not a Python process py-spy can read: give the pid of the "
