@@ -30,6 +30,9 @@ from samplers.pyspy_run import PySpyOptions, PySpyRun, estimate_ticks
 from samplers.system import process_alive
 
 CHUNK_SECONDS = 1.0
+# The first chunk is short so the first table fills a fraction of a second after py-spy
+# starts sampling (the bench's start-up figure), then chunks settle at CHUNK_SECONDS.
+FIRST_CHUNK_SECONDS = 0.25
 HANG_SECONDS = 3.0  # a run that has not ended this long after SIGINT is killed
 START_CHECK_SECONDS = 1.0  # py-spy reports a bad pid or no permission within ~0.4 s
 BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # after consecutive failures; then give up
@@ -48,6 +51,7 @@ class PySpySampler:
         pid: int,
         *,
         chunk_seconds: float = CHUNK_SECONDS,
+        first_chunk_seconds: float = FIRST_CHUNK_SECONDS,
         overlap: bool = True,
         hang_seconds: float = HANG_SECONDS,
         backoff: tuple[float, ...] = BACKOFF,
@@ -55,6 +59,7 @@ class PySpySampler:
     ) -> None:
         self.pid = pid
         self.chunk_seconds = chunk_seconds
+        self.first_chunk_seconds = min(first_chunk_seconds, chunk_seconds)
         # False: start each run only when the previous is stopped (for measuring the gain)
         self.overlap = overlap
         self.hang_seconds = hang_seconds
@@ -219,8 +224,11 @@ class PySpySampler:
         assert cur is not None
         boundary: float | None = None  # where cur's batch starts when handed over
         failures = 0
+        first = True
         while True:
-            due = (boundary or cur.started or cur.spawned + self._latency) + self.chunk_seconds
+            length = self.first_chunk_seconds if first else self.chunk_seconds
+            first = False
+            due = (boundary or cur.started or cur.spawned + self._latency) + length
             nxt: PySpyRun | None = None
             # Wait until the next run should start, then until it is seen sampling: only
             # then is the current run interrupted, so the two meet within milliseconds.

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -95,7 +96,6 @@ def _metadata(pid: int, cmdline: tuple[str, ...], args: argparse.Namespace) -> M
 def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = None) -> int:
     from samplers.pyspy import PySpySampler
     from samplers.system import SystemMonitor, find_python_process, process_alive
-    from tui.app import FlametopApp
 
     if not (sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
         raise UsageError(
@@ -124,7 +124,15 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
             subprocesses=args.subprocesses,
             nonblocking=args.nonblocking,
         )
-        sampler.start()  # fails here, before the screen, with a one-line reason
+        # Textual takes a few hundred ms to import: do it while py-spy attaches.
+        importer = threading.Thread(target=_import_app, name="import-tui", daemon=True)
+        importer.start()
+        try:
+            sampler.start()  # fails here, before the screen, with a one-line reason
+        finally:
+            importer.join()  # never leave an import half done at exit
+        from tui.app import FlametopApp
+
         shown = label or shlex.join(cmdline)
         app = FlametopApp(
             sampler,
@@ -157,6 +165,13 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
         print(f"flametop: sampling failed: {reason}", file=sys.stderr)
         return 1
     return code
+
+
+def _import_app() -> None:
+    try:
+        import tui.app  # noqa: F401
+    except Exception:  # noqa: BLE001 - imported again on the main thread, which reports it
+        pass
 
 
 def run_top(args: argparse.Namespace) -> int:

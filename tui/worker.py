@@ -287,8 +287,11 @@ class SamplingLoop:
             return got
         now = time.monotonic()
         due = [st.last_status + STATUS_INTERVAL, st.last_reading + self._reading_interval]
-        if st.dirty or st.new_reading:
+        # mirrors the snapshot rule in _step
+        if st.dirty:
             due.append(st.last_build + self._snapshot_interval)
+        elif st.new_reading:
+            due.append(st.last_build + max(self._snapshot_interval, self._reading_interval))
         self._wake.wait(min(MAX_SLEEP, max(0.0, min(due) - now)))
         self._wake.clear()
         return self._poll_batches(st.errors, 0.0)

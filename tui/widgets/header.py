@@ -51,7 +51,13 @@ class FlametopHeader(Widget):
         "header--error",
     }
 
-    info: reactive[HeaderInfo] = reactive(HeaderInfo, layout=True)
+    info: reactive[HeaderInfo] = reactive(HeaderInfo)
+
+    def watch_info(self, old: HeaderInfo, new: HeaderInfo) -> None:
+        # The error line changes the header's height: only then reflow the screen (a
+        # layout pass re-renders every widget; the rate changes every second).
+        if bool(old.error) != bool(new.error):
+            self.refresh(layout=True)
 
     def render(self) -> Text:
         info = self.info
