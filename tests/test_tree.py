@@ -406,3 +406,21 @@ def test_live_history_ends_with_the_newest_chunk_not_an_empty_second() -> None:
     assert snap.total_samples == 50
     assert row(snap, "hot").history == pytest.approx((1.0,) * 5)
     assert row(tree.snapshot(View(window_s=None)), "hot").history[-1] == pytest.approx(1.0)
+
+
+def test_baseline_deltas_under_a_function_filter_compare_like_with_like() -> None:
+    # GIVEN parse in half the samples of the first 5 s and 80% of the last 5 s
+    tree = StackTree()
+    for i in range(10):
+        through = 5 if i < 5 else 8
+        tree.add(
+            batch(T0 + i, ("t", (MAIN, PARSE, HOT), through), ("t", (MAIN, COLD), 10 - through))
+        )
+    # WHEN the last 5 s are compared with the first, filtered on parse
+    snap = tree.snapshot(View(window_s=5, baseline=(T0, T0 + 5), filter="parse"))
+    # THEN parse's row and the filtered icicle both grew by 30 points
+    assert [(f.key.function, f.delta_total) for f in snap.functions] == [
+        ("parse", pytest.approx(30.0))
+    ]
+    main = child(snap.root, "main")
+    assert main.total == 40 and main.delta == pytest.approx(30.0)
