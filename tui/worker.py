@@ -286,7 +286,9 @@ class SamplingLoop:
             self._wake.clear()
             return got
         now = time.monotonic()
-        due = [st.last_status + STATUS_INTERVAL, st.last_reading + self._reading_interval]
+        due = [st.last_status + STATUS_INTERVAL]
+        if self._monitor is not None:
+            due.append(st.last_reading + self._reading_interval)
         # mirrors the snapshot rule in _step
         if st.dirty:
             due.append(st.last_build + self._snapshot_interval)
