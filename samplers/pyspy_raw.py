@@ -25,9 +25,9 @@ from samplers.permissions import permission_error
 PYSPY_ENV = "FLAMETOP_PYSPY"
 
 # `function (file:line)`; greedy function part so the split is at the last " (".
-_FRAME_RE = re.compile(r"^(?P<func>.*) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
+_FRAME_RE = re.compile(r"^(?P<func>.*) \((?P<file>.*?)(?::(?P<line>\d+))?\)$", re.DOTALL)
 # `thread (2984): Name` or `thread (0x7f3a...): Name`
-_THREAD_RE = re.compile(r"^thread \((?P<tid>0x[0-9a-fA-F]+|\d+)\)(?::\s?(?P<name>.*))?$")
+_THREAD_RE = re.compile(r"^thread \((?P<tid>0x[0-9a-fA-F]+|\d+)\)(?::\s?(?P<name>.*))?$", re.DOTALL)
 _PROCESS_HEAD_RE = re.compile(r'^process (?P<pid>\d+):"?')
 _SAMPLES_RE = re.compile(r"Samples:\s*(\d+)\s+Errors:\s*(\d+)")
 
@@ -92,8 +92,15 @@ def _split_frames(text: str) -> list[str]:
     """Split on ';' but glue back pieces that are not whole frames, so a `;` inside a
     function or file name does not cut a frame in two."""
     out: list[str] = []
+    pieces = text.split(";")
+    if _THREAD_RE.match(pieces[0]) and any(_FRAME_RE.match(p) for p in pieces[1:]):
+        # A thread name may hold `;` too: it runs up to the first piece that is a frame.
+        head = pieces.pop(0)
+        while not _FRAME_RE.match(pieces[0]):
+            head += ";" + pieces.pop(0)
+        out.append(head)
     pending = ""
-    for piece in text.split(";"):
+    for piece in pieces:
         pending = f"{pending};{piece}" if pending else piece
         if pending.endswith(")") or _THREAD_RE.match(pending):
             out.append(pending)
@@ -152,15 +159,21 @@ def parse_raw_line(line: str, keep_thread_frame: bool) -> Sample | None:
     return Sample(thread, tuple(frames), int(count_text))
 
 
+_RECORD_HEAD_RE = re.compile(r"^(?:process \d+:|thread \((?:0x[0-9a-fA-F]+|\d+)\))")
+_RECORD_END_RE = re.compile(r" \d+\r?$")
+
+
 def _records(text: str) -> list[str]:
-    """Lines of raw output, except that with --subprocesses a command line may contain
-    newlines: then a record starts only at a `process PID:` root."""
+    """Records of raw output. py-spy writes names as they are, so a function, file or
+    thread name (or a command line with --subprocesses) may hold newlines: with the
+    thread root flametop always asks for, a record starts only with a `thread (` or
+    `process PID:` root after a record that ended in its count."""
     lines = text.split("\n")
-    if not text.startswith("process "):
-        return lines
+    if not _RECORD_HEAD_RE.match(text):
+        return lines  # no roots to anchor on (output of other options): one per line
     records: list[str] = []
     for line in lines:
-        if records and not _PROCESS_HEAD_RE.match(line):
+        if records and not (_RECORD_HEAD_RE.match(line) and _RECORD_END_RE.search(records[-1])):
             records[-1] += "\n" + line
         else:
             records.append(line)

@@ -12,6 +12,7 @@ from types import FrameType
 
 from samplers.errors import SamplerFailedError
 from samplers.record import RecordRequest, RecordResult, hottest, record, validate_outputs
+from tui.safe_text import clean
 
 
 def _say(line: str) -> None:
@@ -39,9 +40,8 @@ def summary_lines(result: RecordResult) -> list[str]:
     profile = result.profile
     meta = profile.metadata
     health = profile.health
-    cmd = " ".join(meta.cmdline)
-    if len(cmd) > 60:
-        cmd = cmd[:57] + "..."
+    # Names and the command line come from the target: no escape reaches the terminal.
+    cmd = clean(" ".join(meta.cmdline), 60)
     ended = {
         "duration": "duration reached",
         "interrupted": "stopped by you",
@@ -76,7 +76,7 @@ def summary_lines(result: RecordResult) -> list[str]:
         for hot in top:
             lines.append(
                 f"           {100 * hot.own / profile.total:5.1f}  {100 * hot.total / profile.total:5.1f}"
-                f"   {hot.label}"
+                f"   {clean(hot.label, 120)}"
             )
     else:
         lines.append("  hottest   (no samples)")

@@ -6,7 +6,7 @@ When the profile has more than one named thread, each line starts with a `thread
 root frame. Names cannot contain the separator, so `;` becomes `;` (U+037E, GREEK
 QUESTION MARK, which looks the same), a `#` starting a line becomes `＃` (U+FF03) so it is
 not taken for a comment, and control characters (newlines, ESC, ...) become
-their visible Unicode "control pictures" (U+2400 block). Metadata goes first as
+their visible Unicode "control pictures" (U+2400 block), bidi controls U+FFFD. Metadata goes first as
 `# key: "json string"` comment lines; the quoted value never ends in a digit, so
 flamegraph.pl and speedscope skip these lines instead of reading a count from them.
 
@@ -48,8 +48,13 @@ _AUSTIN_PROCESS = re.compile(r"^P\d+$")
 _AUSTIN_THREAD = re.compile(r"^T[\w:.-]+$")
 
 
+# Bidi controls would reorder a line shown in a terminal or editor (as "Trojan Source"):
+# they become U+FFFD, visibly.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _escape(name: str) -> str:
-    return safe_text(name).replace(";", SEMICOLON_LOOKALIKE)
+    return _BIDI.sub("\ufffd", safe_text(name)).replace(";", SEMICOLON_LOOKALIKE)
 
 
 def _label(frame: Frame) -> str:
