@@ -94,23 +94,32 @@ def _rate_of(batch_rate: float, metadata: Metadata) -> float:
 def _merge(profile: Profile) -> tuple[dict[float, dict[tuple[int, ...], tuple[Stack, int]]], int]:
     """Samples per rate and distinct stack, and the number of threads. A long capture
     repeats the same few thousand stacks in every batch: merging first makes the walk
-    over frames once per stack. Stacks are keyed by the identity of their frames (the
-    readers intern frames), so no Frame is hashed per sample."""
-    by_rate: dict[float, dict[tuple[int, ...], tuple[Stack, int]]] = {}
-    keys: dict[int, tuple[int, ...]] = {}
+    over frames once per stack. Counts are summed by stack object first (the capture
+    reader shares one tuple per stack), then by the identity of their frames (readers
+    intern frames), so no Frame is hashed per sample."""
+    by_object: dict[float, dict[int, int]] = {}
+    stacks: dict[int, Stack] = {}
     threads: set[str] = set()
     for batch in profile.batches:
-        merged = by_rate.setdefault(_rate_of(batch.rate, profile.metadata), {})
+        counts = by_object.setdefault(_rate_of(batch.rate, profile.metadata), {})
         for sample in batch.samples:
-            if sample.count <= 0:
-                continue
-            threads.add(sample.thread)
-            stack = sample.stack
-            key = keys.get(id(stack))
-            if key is None:
-                key = keys[id(stack)] = tuple(map(id, stack))
+            n = sample.count
+            if n > 0:
+                threads.add(sample.thread)
+                k = id(sample.stack)
+                if k in counts:
+                    counts[k] += n
+                else:
+                    counts[k] = n
+                    stacks[k] = sample.stack
+    by_rate: dict[float, dict[tuple[int, ...], tuple[Stack, int]]] = {}
+    for rate, counts in by_object.items():
+        merged = by_rate[rate] = {}
+        for k, n in counts.items():
+            stack = stacks[k]
+            key = tuple(map(id, stack))
             had = merged.get(key)
-            merged[key] = (stack, sample.count + (had[1] if had else 0))
+            merged[key] = (stack, n + (had[1] if had else 0))
     return by_rate, len(threads)
 
 

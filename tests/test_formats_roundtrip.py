@@ -220,3 +220,24 @@ def test_folded_writes_each_stack_once_with_its_summed_count_in_a_stable_order()
     assert lines[0].startswith("# ") and any(line.startswith("# pid:") for line in lines)
     # AND writing again gives the same bytes
     assert folded.write(profile) == folded.write(profile)
+
+
+def test_capture_reader_shares_one_tuple_per_stack_across_batches(tmp_path: Path) -> None:
+    # GIVEN a capture of many seconds that repeat the same stacks (as every long run does)
+    from samplers.synthetic import synthetic_profile
+
+    profile = synthetic_profile(n_stacks=50, seconds=20, threads=2, seed=3)
+    # WHEN it is read back
+    again = read_profile(write_profile(profile, tmp_path / "run.flametop"))
+    # THEN it is equal, and one stack is one tuple object however many batches hold it
+    # (report and the stack tree key stacks by identity: no per-sample hashing of frames)
+    assert again.batches == profile.batches
+    by_value: dict[object, set[int]] = {}
+    for batch in again.batches:
+        for s in batch.samples:
+            by_value.setdefault(s.stack, set()).add(id(s.stack))
+    assert len(by_value) == 50
+    assert all(len(ids) == 1 for ids in by_value.values())
+    # AND equal frames are one object too
+    frames = {f for stack in by_value for f in stack}
+    assert len({id(f) for stack in by_value for f in stack}) == len(frames)

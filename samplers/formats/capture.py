@@ -23,7 +23,14 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from samplers.errors import FormatError
-from samplers.formats.common import GZIP_MAGIC, MAX_DEPTH, FrameIndex, check_count, gunzip
+from samplers.formats.common import (
+    GZIP_MAGIC,
+    MAX_COUNT,
+    MAX_DEPTH,
+    FrameIndex,
+    check_count,
+    gunzip,
+)
 from samplers.model import (
     MODES,
     Frame,
@@ -32,6 +39,7 @@ from samplers.model import (
     Profile,
     Sample,
     SampleBatch,
+    Stack,
     SystemReading,
 )
 
@@ -165,31 +173,69 @@ def _metadata(c: _Checker, raw: object) -> Metadata:
     return Metadata(**kwargs)
 
 
-def _batch(c: _Checker, raw: object, frames: list[Frame], threads: list[str]) -> SampleBatch:
+class _Tables:
+    """Frames and stacks read so far, one object per distinct value: a long capture
+    repeats the same stacks in every batch, and readers downstream (report, the stack
+    tree) key stacks by identity, so sharing them saves hashing frames per sample."""
+
+    def __init__(self) -> None:
+        self.frames: list[Frame] = []
+        self.threads: list[str] = []
+        self._frame_of: dict[tuple[str, str, int], Frame] = {}
+        self.by_ids: dict[tuple[int, ...], Stack] = {}  # keyed by indexes into frames
+        self._by_frames: dict[tuple[int, ...], Stack] = {}  # keyed by the frames' ids
+
+    def add_frame(self, function: str, file: str, line: int) -> None:
+        key = (function, file, line)
+        frame = self._frame_of.get(key)
+        if frame is None:
+            frame = self._frame_of[key] = Frame(function, file, line)
+        self.frames.append(frame)
+
+    def new_stack(self, c: _Checker, ids: tuple[Any, ...]) -> Stack:
+        """The stack for frame indexes not in `by_ids` yet, checked. Indexes stay valid
+        once checked (tables only grow); a later key equal to a checked one (JSON `1.0`
+        or `true` for 1) names the same frames, so a hit needs no check."""
+        if len(ids) > MAX_DEPTH:
+            raise c.fail(f"a stack is deeper than {MAX_DEPTH} frames")
+        frames = self.frames
+        for i in ids:
+            if type(i) is not int or not 0 <= i < len(frames):
+                raise c.fail(f"frame index {i!r} is out of range")
+        stack = tuple(frames[i] for i in ids)
+        # Two index lists may name equal frames (a file repeating a frame): one tuple.
+        stack = self._by_frames.setdefault(tuple(map(id, stack)), stack)
+        self.by_ids[ids] = stack
+        return stack
+
+
+def _batch(c: _Checker, raw: object, tables: _Tables) -> SampleBatch:
     if not isinstance(raw, dict):
         raise c.fail("batch must be an object")
     mode = raw.get("mode")
     if mode not in MODES:
         raise c.fail(f"mode must be one of {', '.join(MODES)}")
+    threads = tables.threads
+    by_ids = tables.by_ids
     samples: list[Sample] = []
+    # The per-sample checks are inlined `type(x) is int` tests: this loop runs once per
+    # stored sample (hundreds of thousands in a long capture). JSON gives no int subclass
+    # but bool, which `type(...) is int` refuses.
     for row in c.list_(raw.get("samples"), "samples"):
-        row = c.list_(row, "sample")
-        if len(row) != 3:
+        if type(row) is not list or len(row) != 3:
             raise c.fail("a sample must be [thread_index, [frame_index, ...], count]")
         t, ids, count = row
-        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < len(threads):
+        if type(t) is not int or not 0 <= t < len(threads):
             raise c.fail(f"thread index {t!r} is out of range")
-        ids = c.list_(ids, "stack")
-        if len(ids) > MAX_DEPTH:
-            raise c.fail(f"a stack is deeper than {MAX_DEPTH} frames")
-        stack = []
-        for i in ids:
-            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(frames):
-                raise c.fail(f"frame index {i!r} is out of range")
-            stack.append(frames[i])
-        samples.append(
-            Sample(threads[t], tuple(stack), check_count(count, f"capture line {c.line}"))
-        )
+        if type(ids) is not list:
+            raise c.fail("stack must be a list")
+        if type(count) is not int or not 0 <= count <= MAX_COUNT:
+            count = check_count(count, f"capture line {c.line}")
+        key = tuple(ids)
+        stack = by_ids.get(key)
+        if stack is None:
+            stack = tables.new_stack(c, key)
+        samples.append(Sample(threads[t], stack, count))
     notes = tuple(c.str_(n, "notes") for n in c.list_(raw.get("notes", []), "notes"))
     return SampleBatch(
         t_start=c.num(raw, "t_start") or 0.0,
@@ -240,8 +286,7 @@ def read(data: bytes) -> Profile:
     if not text_bytes.lstrip().startswith(MAGIC_PREFIX):
         raise FormatError("is not a flametop capture (missing header)")
     c = _Checker()
-    frames: list[Frame] = []
-    threads: list[str] = []
+    tables = _Tables()
     batches: list[SampleBatch] = []
     readings: list[SystemReading] = []
     health: Health | None = None
@@ -272,11 +317,11 @@ def read(data: bytes) -> Profile:
                 f = c.list_(f, "frame")
                 if len(f) != 3 or isinstance(f[2], bool) or not isinstance(f[2], int):
                     raise c.fail("a frame must be [function, file, line]")
-                frames.append(Frame(c.str_(f[0], "function"), c.str_(f[1], "file"), f[2]))
+                tables.add_frame(c.str_(f[0], "function"), c.str_(f[1], "file"), f[2])
         elif key == "threads":
-            threads.extend(c.str_(t, "thread") for t in c.list_(value, "threads"))
+            tables.threads.extend(c.str_(t, "thread") for t in c.list_(value, "threads"))
         elif key == "batch":
-            batches.append(_batch(c, value, frames, threads))
+            batches.append(_batch(c, value, tables))
         elif key == "reading":
             readings.append(_reading(c, value))
         elif key == "health":
