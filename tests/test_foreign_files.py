@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,51 @@ async def test_view_opens_a_foreign_file_as_a_static_profile(name: str, tmp_path
         await wait_for(lambda: bool(table_functions(app)))
         assert table_functions(app)[0] == FILES[name][1]
         assert app.shown is not None and app.shown.view.window_s is None
+
+
+def _austin_us(predicate: object) -> int:
+    """µs Austin measured on the lines of tests/data/austin-wall.txt whose frames pass."""
+    total = 0
+    for line in (DATA / "austin-wall.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            stack, _, us = line.rpartition(" ")
+            if callable(predicate) and predicate(stack.split(";")[2:]):
+                total += int(us)
+    return total
+
+
+def test_report_of_austin_collapsed_output() -> None:
+    # GIVEN Austin's collapsed output (wall mode, 10 ms interval; README in tests/data)
+    # WHEN reported through the CLI
+    out = cli("report", str(DATA / "austin-wall.txt"), "--json", "--top", "0")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    rows = {r["function"]: r for r in doc["rows"]}
+    # THEN Austin's own roots are threads, not functions: P<pid> and T<iid>:<tid> are gone,
+    # the two threads are counted, and its mark for an unreadable frame reads as such
+    assert not [n for n in rows if re.fullmatch(r"P\d+|T[\w.-]*:\d+|:INVALID:", n)], list(rows)
+    assert doc["totals"]["threads"] == 2
+    assert "<invalid frame>" in rows
+    # AND the time Austin measured (µs per line) is the time reported, the busy function on top
+    assert doc["metadata"]["source_format"] == "austin" and doc["metadata"]["mode"] == "wall"
+    assert doc["rows"][0]["function"] == "hot"
+    measured = _austin_us(lambda frames: bool(frames)) / 1e6
+    assert abs(doc["totals"]["seconds"] - measured) < 0.01  # one interval, rounding
+    hot = _austin_us(lambda frames: bool(frames) and ":hot:" in frames[-1]) / 1e6
+    assert abs(rows["hot"]["own_seconds"] - hot) < 0.01
+
+
+def test_austin_time_is_summed_per_stack_before_it_becomes_counts(tmp_path: Path) -> None:
+    # GIVEN Austin lines of 4 ms each at a 10 ms interval (a sample per line, as Austin writes)
+    lines = ["# interval: 10000", "# mode: cpu", ""]
+    lines += ["P1;T0:1;app.py:main:3;app.py:work:9 4000"] * 100
+    lines += ["P1;T0:1;app.py:main:3;app.py:idle:5 10000"] * 10
+    path = tmp_path / "austin.txt"
+    path.write_text("\n".join(lines) + "\n")
+    # WHEN reported
+    doc = json.loads(cli("report", str(path), "--json").stdout)
+    # THEN 100 × 4 ms is 0.4 s (not 100 samples of 10 ms), and shares follow the time
+    rows = {r["function"]: r for r in doc["rows"]}
+    assert rows["work"]["own_seconds"] == pytest.approx(0.4)
+    assert rows["idle"]["own_seconds"] == pytest.approx(0.1)
+    assert rows["work"]["own_percent"] == pytest.approx(80.0)

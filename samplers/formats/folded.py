@@ -33,7 +33,7 @@ from samplers.formats.common import (
     safe_text,
     single_batch_profile,
 )
-from samplers.model import Frame, Profile, Sample
+from samplers.model import Frame, Profile, Sample, merge_samples
 
 SEMICOLON_LOOKALIKE = "\u037e"
 AUSTIN_MARK = "\0austin\0"  # tags an Austin thread between _split_roots and read
@@ -150,6 +150,8 @@ def _split_roots(parts: list[str]) -> tuple[str, list[str]]:
 
 
 def _austin_frame(text: str, cache: dict[tuple[str, str, int], Frame]) -> Frame:
+    if text == ":INVALID:":  # Austin's mark for a frame it could not read
+        return intern_frame(cache, "<invalid frame>", "", 0)
     file, _, rest = text.rpartition(":")
     if file and rest.isdigit():
         path, _, function = file.rpartition(":")
@@ -222,15 +224,15 @@ def read(data: bytes) -> Profile:
 
 
 def _austin_profile(samples: list[Sample], meta: dict[str, str]) -> Profile:
-    """Austin's metric is time in µs (wall/cpu) or bytes (memory): time becomes sample
-    counts at its `# interval:` (µs); a stack with no frames is an idle thread, dropped."""
+    """Austin writes one line per sample, its metric the time in µs since the thread's
+    previous sample (wall/cpu) or bytes (memory). Time is summed per stack, then turned
+    into sample counts at its `# interval:` (µs), rounding once per stack rather than per
+    line; a stack with no frames is a thread seen without Python code, dropped."""
     interval = int(meta["interval"]) if meta.get("interval", "").isdigit() else 0
     mode = meta.get("mode", "")
     timed = interval > 0 and mode in ("wall", "cpu")
     out = []
-    for s in samples:
-        if not s.stack:
-            continue
+    for s in merge_samples(s for s in samples if s.stack):
         count = max(1, round(s.count / interval)) if timed else s.count
         out.append(Sample(s.thread, s.stack, count))
     values = dict(meta)
