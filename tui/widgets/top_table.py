@@ -3,6 +3,7 @@ key so the cursor and the scroll position survive every refresh."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Literal
 
@@ -72,6 +73,9 @@ class TopTable(DataTable[Text]):
         self._frames: list[Frame] = []  # the function in each row, top first
         self._plain: list[tuple[str, ...]] = []  # each row's cell texts, to skip unchanged
         self._column_names: list[str] = []  # column keys, left to right
+        self._column_keys: list[ColumnKey] = []
+        # cell texts per function of the snapshot shown, so a new sort only reorders
+        self._texts: dict[Frame, tuple[str, ...]] = {}
         self._with_delta = False
         self._by_line = False
         self._layout_key: tuple[object, ...] = ()
@@ -122,6 +126,7 @@ class TopTable(DataTable[Text]):
     def show(self, snapshot: Snapshot) -> None:
         """Render `snapshot`; rows are matched by function so the cursor stays put."""
         self._snapshot = snapshot
+        self._texts.clear()
         self._refresh_rows()
 
     @property
@@ -160,9 +165,11 @@ class TopTable(DataTable[Text]):
         self.clear(columns=True)
         self._frames.clear()
         self._plain.clear()
+        self._texts.clear()
         for key, label, width in self._columns():
             self.add_column(self._label(key, label), width=width, key=key)
-        self._column_names = [str(c.key.value) for c in self.ordered_columns]
+        self._column_keys = [c.key for c in self.ordered_columns]
+        self._column_names = [str(k.value) for k in self._column_keys]
         self._layout_key = self._current_layout_key()
         if selected is not None and self._follow_selection:
             self._pending_select = selected
@@ -197,7 +204,9 @@ class TopTable(DataTable[Text]):
         changed = False
         for rank, stat in enumerate(stats):
             key = f"r{rank}"
-            plain = self._cells(stat, snap, columns, history_w)
+            plain = self._texts.get(stat.key)
+            if plain is None:
+                plain = self._texts[stat.key] = self._cells(stat, snap, columns, history_w)
             if rank >= len(self._plain):
                 self._frames.append(stat.key)
                 self._plain.append(plain)
@@ -209,9 +218,9 @@ class TopTable(DataTable[Text]):
             old, self._plain[rank] = self._plain[rank], plain
             if old != plain:
                 row = self._data[RowKey(key)]
-                for col, before, after in zip(columns, old, plain, strict=True):
+                for col, before, after in zip(self._column_keys, old, plain, strict=True):
                     if before != after:
-                        row[ColumnKey(col)] = self._styled(col, after)
+                        row[col] = self._styled(col.value, after)
                 changed = True
         if changed:
             # One repaint for all the changed cells: DataTable.update_cell would ask for
@@ -253,7 +262,10 @@ class TopTable(DataTable[Text]):
         return 8
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)
     def _styled(column: str, value: str) -> Text:
+        # Cached: a re-sort or refresh brings back the same texts, and DataTable never
+        # changes a cell's Text in place (it renders copies).
         if column in ("function", "history"):
             return Text(value, no_wrap=True, overflow="ellipsis")
         return Text(value, justify="right", style=_value_style(column, value), no_wrap=True)
