@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from samplers.clock import Clock, RealClock
 from samplers.model import Health, Profile, SampleBatch, SamplerState, SystemReading
+from samplers.pyspy_run import estimate_ticks
 from samplers.synthetic import synthetic_batches, synthetic_profile
 
 __all__ = ["ReplaySampler", "synthetic_batches", "synthetic_profile"]
@@ -172,7 +173,9 @@ class ReplaySampler:
                 self._pass += 1
             else:
                 self._state = "target-exited"
-        self._samples += batch.count
+        # Ticks, not stacks, as PySpySampler counts them: a tick of N busy threads gives
+        # N stacks, and coverage must not read N × 100%.
+        self._samples += estimate_ticks(batch.samples, batch.mode)
         self._expected += batch.expected
         self._chunks += 1
         if self._prev_end is not None:

@@ -90,6 +90,27 @@ def test_health_reflects_what_was_replayed() -> None:
     assert health.state == "running"
 
 
+def test_coverage_of_a_multithreaded_capture_counts_ticks_not_stacks() -> None:
+    # GIVEN 3 s of two busy threads at 100 Hz: py-spy takes a stack of each thread per
+    # tick, so 200 stacks a second is full coverage, as the live sampler counts it
+    batches = tuple(
+        SampleBatch(
+            T0 + i,
+            T0 + i + 1,
+            (Sample("main", STACK, 100), Sample("worker", STACK, 100)),
+            "cpu",
+            100.0,
+        )
+        for i in range(3)
+    )
+    replay = ReplaySampler(Profile(Metadata(rate=100.0), batches), speed=0, clock=FakeClock())
+    # WHEN it is all replayed
+    list(replay)
+    # THEN the header's figures read 100 Hz and 100%, not 200 Hz and 200%
+    assert replay.health.coverage == pytest.approx(1.0)
+    assert replay.health.achieved_rate == pytest.approx(100.0)
+
+
 def test_loop_replays_again_shifted_in_time() -> None:
     # GIVEN a looping 2 s replay
     replay = ReplaySampler(profile(seconds=2), speed=0, clock=FakeClock(), loop=True)
