@@ -69,6 +69,8 @@ class PySpyRun:
         self.returncode: int | None = None
         self.cpu_seconds = 0.0
         self.started: float | None = None  # when it was first seen sampling
+        # The last check that saw it not yet sampling: its first sample came after this.
+        self.not_started_at = self.spawned
         self.done = threading.Event()
         self._lock = threading.Lock()
         with open(self._stdout_path, "wb") as so, open(self._stderr_path, "wb") as se:
@@ -107,6 +109,7 @@ class PySpyRun:
         sample counts). Unknown (False) where /proc cannot tell."""
         if self.started is not None:
             return True
+        checked = time.time()
         try:
             with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as status:
                 for line in status:
@@ -117,6 +120,7 @@ class PySpyRun:
                         break
         except (OSError, ValueError):
             pass
+        self.not_started_at = checked
         return False
 
     def interrupt(self) -> float:

@@ -280,6 +280,11 @@ def _record(
     elif ended_by == "target-exited" and child is None:
         exit_code = 1
         problems.append(f"pid {pid} exited after {wall:.1f} s; wrote what was collected")
+    elif ended_by == "target-exited" and child is not None and _failed(child):
+        exit_code = 1
+        problems.append(
+            f"the command {_how_it_ended(child)} after {wall:.1f} s; wrote what was collected"
+        )
     written, write_errors = write_outputs(profile, req.outputs, req.force)
     if write_errors:
         problems.extend(e.message for e in write_errors)
@@ -294,6 +299,27 @@ def _record(
         exit_code=exit_code,
         problems=tuple(problems),
     )
+
+
+def _failed(child: subprocess.Popen[bytes]) -> bool:
+    """Did the started command end with an error or a signal? (It has exited.)"""
+    code = child.poll() if child.returncode is None else child.returncode
+    if code is None:
+        try:
+            code = child.wait(1.0)
+        except subprocess.TimeoutExpired:
+            return False
+    return code != 0
+
+
+def _how_it_ended(child: subprocess.Popen[bytes]) -> str:
+    code = child.returncode or 0
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 def _exited_early(child: subprocess.Popen[bytes], started: float) -> TargetExitedError:
