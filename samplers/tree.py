@@ -79,7 +79,7 @@ class StackTree:
     ) -> None:
         """Keep `max_buckets` fine buckets (5 min of seconds), then per-`coarse_seconds`
         buckets up to `max_coarse` of them (the half hour before), then one aggregate of
-        everything older: memory stops growing after ~35 min (about 75 MB for 10k stacks
+        everything older: memory stops growing after ~35 min (65-75 MB for 10k stacks
         at 100 Hz, measured by `make bench`), however long the run."""
         self._config = (bucket_seconds, max_buckets, coarse_seconds, max_coarse)
         self._data: TreeData
