@@ -137,12 +137,15 @@ def test_record_keeps_data_when_the_attached_target_dies(tmp_path: Path, how: st
             text=True,
             cwd=Path(__file__).parent.parent,
         )
-        time.sleep(2.5)
+        assert rec.stderr is not None
+        assert "recording pid" in rec.stderr.readline()  # sampling has started
+        time.sleep(2.0)  # past the first chunks
         os.kill(pid, signal.SIGKILL)  # a zombie now: the parent does not wait for it
         if how == "sigkill":
             parent.kill()  # its parent gone too: the target is reaped by init
         started = time.monotonic()
-        stdout, stderr = rec.communicate(timeout=30)
+        stdout, rest = rec.communicate(timeout=30)
+        stderr = rest
         noticed = time.monotonic() - started
     finally:
         parent.kill()
