@@ -93,3 +93,29 @@ async def test_fast_cells_look_exactly_like_datatable_cells() -> None:
                     "20.5",
                     "18.2",
                 }
+
+
+def _line(strip: object) -> list[tuple[str, object]]:
+    return [(ch, seg.style) for seg in strip for ch in seg.text]  # type: ignore[attr-defined]
+
+
+@sync
+async def test_reused_lines_follow_new_values_and_the_cursor() -> None:
+    # GIVEN a table that has drawn its rows once
+    app = _TableApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(TopTable)
+        table.show(_snapshot(View()))
+        await pilot.pause()
+        # WHEN new values arrive and the cursor moves down a row
+        table.show(replace(_snapshot(View()), total_samples=4000))
+        table.move_cursor(row=1)
+        await pilot.pause()
+        # THEN every line is what DataTable itself draws for the new state
+        style = table.rich_style
+        for y in range(1 + table.row_count):
+            ours = table._render_line(y, 0, table.size.width, style)
+            table._update_count += 1
+            stock = DataTable._render_line(table, y, 0, table.size.width, style)
+            assert _line(ours) == _line(stock), y
+        assert "25.0" in "".join(ch for ch, _ in _line(table._render_line(1, 0, 100, style)))

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -26,6 +27,7 @@ from tui.sparkline import human_seconds, sparkline
 
 SortKey = Literal["own", "total", "own_s", "total_s"]
 SORT_KEYS: tuple[SortKey, ...] = ("own", "total", "own_s", "total_s")
+LINES_KEPT = 2000  # rendered body lines kept for reuse (a few screens' worth of states)
 MAX_ROWS = 100  # more than any screen shows; the tree sends up to 150 by own and by total
 _NAVIGATION_KEYS = frozenset(
     {"up", "down", "j", "k", "pageup", "pagedown", "home", "end", "g", "G"}
@@ -74,6 +76,7 @@ class TopTable(DataTable[Text]):
         self._plain: list[tuple[str, ...]] = []  # each row's cell texts, to skip unchanged
         self._column_names: list[str] = []  # column keys, left to right
         self._column_keys: list[ColumnKey] = []
+        self._lines: dict[tuple[object, ...], Strip] = {}  # see _render_line
         # cell texts per function of the snapshot shown, so a new sort only reorders
         self._texts: dict[Frame, tuple[str, ...]] = {}
         self._with_delta = False
@@ -269,6 +272,49 @@ class TopTable(DataTable[Text]):
         if column in ("function", "history"):
             return Text(value, no_wrap=True, overflow="ellipsis")
         return Text(value, justify="right", style=_value_style(column, value), no_wrap=True)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()  # a theme or CSS change: styles are not in the line keys
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """A body line, reused while its texts, rank, cursor and hover state stay the
+        same. DataTable's own line cache is emptied by any change anywhere (every
+        refresh, every cursor move); here a new snapshot repaints the rows whose texts
+        changed and a cursor move repaints two rows."""
+        try:
+            row_key, line = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        rank = self._row_locations.get(row_key)
+        if (
+            line != 0
+            or rank is None
+            or not 0 <= rank < len(self._plain)
+            or self.cursor_type != "row"
+        ):
+            return super()._render_line(y, x1, x2, base_style)
+        show_hover = self._show_hover_cursor
+        key = (
+            y,
+            x1,
+            x2,
+            rank,
+            self._plain[rank],
+            self._layout_key,
+            base_style,
+            self._pseudo_class_state,
+            self.show_cursor,
+            show_hover,
+            self.cursor_coordinate.row == rank,
+            show_hover and self.hover_coordinate.row == rank,
+        )
+        strip = self._lines.get(key)
+        if strip is None:
+            if len(self._lines) > LINES_KEPT:
+                self._lines.clear()
+            strip = self._lines[key] = super()._render_line(y, x1, x2, base_style)
+        return strip
 
     def _render_cell(
         self,
