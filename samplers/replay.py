@@ -173,9 +173,10 @@ class ReplaySampler:
                 self._pass += 1
             else:
                 self._state = "target-exited"
-        # Ticks, not stacks, as PySpySampler counts them: a tick of N busy threads gives
-        # N stacks, and coverage must not read N × 100%.
-        self._samples += estimate_ticks(batch.samples, batch.mode)
+        # Ticks, not stacks, as PySpySampler counts them (capped at the ticks asked for):
+        # a tick of N busy threads gives N stacks, and coverage must not read N × 100%.
+        ticks = estimate_ticks(batch.samples, batch.mode)
+        self._samples += min(ticks, round(batch.expected)) if batch.expected > 0 else ticks
         self._expected += batch.expected
         self._chunks += 1
         if self._prev_end is not None:

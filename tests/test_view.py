@@ -120,7 +120,7 @@ async def test_stepping_back_in_time_shows_that_window(tmp_path: Path) -> None:
         # THEN the table holds the first half's hot function only
         functions = table_functions(app)
         assert "hot_loop" in functions and "parse" not in functions
-        assert badge(app) == "⏸ 0:10.0 / 0:30.0"
+        assert badge(app) == "|| 0:10.0 / 0:30.0"
         # AND stepping forward with `]` / shift+right moves one second each
         await pilot.press("right_square_bracket", "shift+right")
         await wait_for(lambda: app.shown is not None and app.shown.view.end_t == T0 + 12)
@@ -247,3 +247,26 @@ async def test_help_lists_the_view_keys(tmp_path: Path) -> None:
         text = screen_text(app)
         for words in ("play / pause the capture", "step the end of the window", "< / >"):
             assert words in text
+
+
+@sync
+async def test_narrow_header_keeps_the_file_name_and_a_static_file_claims_no_coverage(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a capture on an 80-column terminal
+    app = open_app(tmp_path, switching_capture(tmp_path / "run.flametop"))
+    async with app.run_test(size=(80, 24)):
+        await loaded(app, 3000)
+        # THEN the badge holds the position only (the slider shows the span) and the
+        # file name is not cut
+        assert badge(app) == "■ 0:30.0"
+        assert "run.flametop" in str(app.query_one(FlametopHeader).render())
+    # GIVEN a static file: one batch has no achieved rate or coverage to speak of
+    path = tmp_path / "p.speedscope.json"
+    samples = (Sample("", (MAIN, SERVE, HOT), 30),)
+    write_profile(Profile(Metadata(rate=100.0), (SampleBatch(0.0, 0.1, samples),)), path)
+    app = open_app(tmp_path, path)
+    async with app.run_test(size=SIZE):
+        await wait_for(lambda: app.shown is not None and app.shown.total_samples == 30)
+        header = str(app.query_one(FlametopHeader).render())
+        assert "coverage" not in header and "Hz" not in header

@@ -71,10 +71,14 @@ class Timeline:
         index = max(0, min(len(SPEEDS) - 1, index + direction))
         return replace(self, speed=SPEEDS[index])
 
-    def label(self) -> str:
-        """`▶ 0:12.0 / 1:00.0 ×2`: what the header shows."""
-        mark = "▶" if self.playing else "⏸" if self.position is not None else "■"
-        text = f"{mark} {clock(self.at - self.first_t)} / {clock(self.span)}"
+    def label(self, compact: bool = False) -> str:
+        """`▶ 0:12.0 / 1:00.0 ×2`: what the header shows; compact drops the span (the
+        slider shows it). Paused is `||`: the pause sign (U+23F8) is missing from many
+        terminal fonts and some draw it as a two-cell emoji."""
+        mark = "▶" if self.playing else "||" if self.position is not None else "■"
+        text = f"{mark} {clock(self.at - self.first_t)}"
+        if not compact:
+            text += f" / {clock(self.span)}"
         if self.playing or self.speed != 1.0:
             text += f" ×{self.speed:g}"
         return text

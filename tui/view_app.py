@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
@@ -32,6 +32,7 @@ from tui.widgets.time_slider import TimeSlider
 # have, means "the baseline file" instead.
 FILE_BASELINE: tuple[float, float] = (float("-inf"), float("-inf"))
 TICK_S = 0.25
+WIDE_HEADER = 100  # columns from which the header's badge shows position / span
 
 VIEW_KEYS: tuple[tuple[str, str], ...] = (
     ("p / space", "view: play / pause the capture from the position shown"),
@@ -202,11 +203,17 @@ class ViewApp(FlametopApp):
         super()._refresh_header()
         header = self.query_one(FlametopHeader)
         if self._has_timeline and self._timeline.has_time:
-            header.info = replace(header.info, state=self._timeline.label(), paused_for_s=None)
+            # Below WIDE_HEADER columns the badge drops the span (the slider shows it), so
+            # the file name is not the part of the header that gets cut.
+            label = self._timeline.label(compact=self.size.width < WIDE_HEADER)
+            header.info = replace(header.info, state=label, paused_for_s=None)
         else:  # one batch: no achieved rate or coverage to speak of
             header.info = replace(
-                header.info, state="STATIC", paused_for_s=None, achieved_rate=header.info.rate
+                header.info, state="STATIC", paused_for_s=None, rate=0.0, coverage=None
             )
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._refresh_header()
 
     def action_window(self) -> None:
         if self._has_timeline and self._timeline.has_time:
