@@ -35,7 +35,7 @@ from samplers.errors import FlametopError, SamplerFailedError, TargetNotFoundErr
 from samplers.model import MODES, Health, SampleBatch, SamplerState
 from samplers.pyspy_raw import classify_failure, find_pyspy, parse_raw, parse_run_summary
 from samplers.pyspy_run import PySpyOptions, PySpyRun, estimate_ticks
-from samplers.system import process_alive
+from samplers.system import process_alive, process_started_at
 
 CHUNK_SECONDS = 1.0
 # The first chunk is short so the first table fills a fraction of a second after py-spy
@@ -84,6 +84,7 @@ class PySpySampler:
         self._thread: threading.Thread | None = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._first: PySpyRun | None = None
+        self._born: float | None = None  # the target's start time: tells a reused pid
         self._runs = 0
         # health counters, guarded by _lock
         self._ticks = 0
@@ -163,6 +164,7 @@ class PySpySampler:
             raise TargetNotFoundError(
                 f"no process with pid {self.pid}: check the pid with `ps` (it may have exited)"
             )
+        self._born = process_started_at(self.pid)
         self._workdir = tempfile.TemporaryDirectory(prefix="flametop-")
         first = self._spawn()
         # py-spy's verdict on the target comes within ~0.4 s; a run seen sampling passed.
@@ -204,11 +206,17 @@ class PySpySampler:
         return PySpyRun(self._exe, self.pid, self._opts, Path(self._workdir.name), self._runs)
 
     def _classify(self, stderr: str, stdout: str) -> FlametopError:
-        if not process_alive(self.pid):
+        if not self._target_alive():
             return TargetNotFoundError(
                 f"no process with pid {self.pid}: check the pid with `ps` (it may have exited)"
             )
         return classify_failure(self.pid, stderr, stdout)
+
+    def _target_alive(self) -> bool:
+        """The process we attached to still runs (not a later one with its pid)."""
+        if not process_alive(self.pid):
+            return False
+        return self._born is None or process_started_at(self.pid) in (self._born, None)
 
     def _note_error(self, message: str) -> None:
         with self._lock:
@@ -275,7 +283,9 @@ class PySpySampler:
                 cur.done.wait(self.hang_seconds)
                 self._note_error("py-spy hung and was killed; its chunk is lost")
             ok = self._deliver(cur, boundary, t_end)
-            target_gone = ended_early and not process_alive(self.pid)
+            # Checked at every hand-over too: a pid reused by a new process must not
+            # have the next run sample a stranger.
+            target_gone = not self._target_alive()
             if target_gone or self._stop.is_set() or self._done.is_set() or not ok:
                 if nxt is not None:
                     self._discard(nxt)

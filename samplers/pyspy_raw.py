@@ -191,6 +191,14 @@ def classify_failure(pid: int, stderr: str, stdout: str = "") -> FlametopError:
     low = text.lower()
     if "permission denied" in low or "operation not permitted" in low:
         return permission_error(pid)
+    unsupported = re.search(r"unsupported version of python:?\s*([\w.+-]*)", low)
+    if unsupported:
+        version = f"Python {unsupported.group(1)}" if unsupported.group(1) else "a Python"
+        return NotPythonError(
+            f"pid {pid} runs {version} that this py-spy cannot read: upgrade py-spy "
+            "(`pip install -U py-spy` in flametop's environment, or point "
+            f"{PYSPY_ENV} at a newer one)"
+        )
     if "failed to find python version" in low or "not a python" in low:
         return NotPythonError(
             f"pid {pid} is not a Python process py-spy can read: give the pid of the "

@@ -22,6 +22,14 @@ def process_alive(pid: int) -> bool:
         return True  # someone else's process, but it exists
 
 
+def process_started_at(pid: int) -> float | None:
+    """When `pid` started (tells a process from a later one given the same pid)."""
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, ValueError):
+        return None
+
+
 def _tree_pids(pid: int) -> set[int]:
     try:
         proc = psutil.Process(pid)

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from support_targets import run_flametop, running_target, target_path
 
+from samplers.errors import NotPythonError
 from samplers.model import SampleBatch
 from samplers.pyspy import PySpySampler
+from samplers.pyspy_raw import classify_failure
 from samplers.pyspy_run import PySpyOptions
 
 
@@ -187,3 +189,62 @@ def test_record_of_a_started_command_killed_midway_keeps_its_data_and_exits_1(
         "2",
     )
     assert ok.returncode == 0, ok.stderr
+
+
+NS_LAST_PID = Path("/proc/sys/kernel/ns_last_pid")
+IMPOSTOR = "def impostor_loop():\n    while True:\n        pass\nimpostor_loop()\n"
+
+
+def _spawn_at_pid(pid: int) -> subprocess.Popen[bytes] | None:
+    """A new Python process given `pid` (root may set the next pid), or None."""
+    for _ in range(20):
+        NS_LAST_PID.write_text(str(pid - 1))
+        proc = subprocess.Popen([sys.executable, "-c", IMPOSTOR])  # noqa: S603
+        if proc.pid == pid:
+            return proc
+        proc.kill()  # another process took the pid first: try again
+        proc.wait()
+    return None
+
+
+@pytest.mark.pyspy
+@pytest.mark.skipif(not os.access(NS_LAST_PID, os.W_OK), reason="cannot choose the next pid")
+def test_a_reused_pid_ends_sampling_instead_of_sampling_a_stranger() -> None:
+    # GIVEN a sampler on a target
+    victim = subprocess.Popen([sys.executable, str(target_path("cpu_75_25"))])  # noqa: S603
+    time.sleep(0.4)
+    sampler = PySpySampler(victim.pid, backoff=(0.05, 0.1, 0.2))
+    impostor: subprocess.Popen[bytes] | None = None
+    try:
+        sampler.start()
+        before = _collect(sampler, 1.5)
+        # WHEN it dies and a new Python process gets its pid at once
+        victim.kill()
+        victim.wait()
+        impostor = _spawn_at_pid(victim.pid)
+        if impostor is None:
+            pytest.skip("another process kept taking the pid")
+        after = _collect(sampler, 4.0)
+        finished = sampler.finished
+    finally:
+        sampler.stop()
+        victim.kill()
+        victim.wait()
+        if impostor is not None:
+            impostor.kill()
+            impostor.wait()
+    # THEN sampling ended as "target exited", and nothing of the stranger was sampled
+    assert before and finished
+    assert sampler.health.state == "target-exited"
+    functions = {f.function for b in before + after for s in b.samples for f in s.stack}
+    assert "impostor_loop" not in functions
+
+
+def test_a_python_too_new_for_py_spy_says_to_upgrade_it() -> None:
+    # GIVEN py-spy's words for an interpreter it does not know (e.g. a new release)
+    stderr = "Error: Unsupported version of Python: 3.15.0a1\n\nStack backtrace:\n  0: x\n"
+    error = classify_failure(os.getpid(), stderr)
+    # THEN one line naming the version and the fix
+    assert isinstance(error, NotPythonError)
+    assert "Python 3.15.0a1" in str(error) and "pip install -U py-spy" in str(error)
+    assert "\n" not in str(error)
