@@ -270,3 +270,21 @@ async def test_narrow_header_keeps_the_file_name_and_a_static_file_claims_no_cov
         await wait_for(lambda: app.shown is not None and app.shown.total_samples == 30)
         header = str(app.query_one(FlametopHeader).render())
         assert "coverage" not in header and "Hz" not in header
+
+
+@sync
+async def test_snapshot_in_view_saves_the_captures_readings(tmp_path: Path) -> None:
+    from samplers.formats import read_profile
+
+    # GIVEN a 30 s capture with a system reading every second, opened in view
+    app = open_app(tmp_path, switching_capture(tmp_path / "run.flametop"))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, 3000)
+        # WHEN `s` saves a snapshot
+        await pilot.press("s")
+        saved = tmp_path / "s"
+        await wait_for(lambda: any(saved.glob("*.flametop")), timeout=10)
+    # THEN the saved capture holds the batches and the readings the rails were drawn from
+    again = read_profile(next(saved.glob("*.flametop")))
+    assert again.total == 3000
+    assert [r.t for r in again.readings] == [r.t for r in steady_readings(30)]

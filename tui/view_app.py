@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
 
-from samplers.model import Health, Metadata, SampleBatch, Sampler, SystemReading
+from samplers.model import Health, Metadata, Profile, SampleBatch, Sampler, SystemReading
 from samplers.snapshot import Snapshot, View
 from samplers.tree import StackTree
 from tui.app import FlametopApp, SnapshotReady
@@ -57,6 +57,7 @@ class ViewTree:
     ) -> None:
         self.tree = tree
         self._readings = readings
+        self._handed: list[SystemReading] = []  # appended by the worker, copied by saves
         self.baseline = baseline
 
     def add(self, batch: SampleBatch) -> None:
@@ -64,6 +65,12 @@ class ViewTree:
         if self._readings is not None:
             for reading in self._readings():
                 self.tree.add_reading(reading)
+                self._handed.append(reading)
+
+    @property
+    def readings(self) -> tuple[SystemReading, ...]:
+        """The capture's readings replayed so far: what a snapshot saves with the batches."""
+        return tuple(self._handed)
 
     def snapshot(self, view: View) -> Snapshot:
         if view.baseline == FILE_BASELINE:
@@ -125,6 +132,14 @@ class ViewApp(FlametopApp):
         self._has_timeline = timeline
         if tree.baseline is not None:
             self._view = replace(self._view, baseline=FILE_BASELINE)
+
+    def _capture(self) -> Profile:
+        # The sampling loop keeps only a live monitor's readings; a view's come from the
+        # file, so `s` would save the batches without the rails.
+        capture = super()._capture()
+        if capture.readings:
+            return capture
+        return replace(capture, readings=self.view_tree.readings)
 
     def _replay_clock(self) -> float:
         # Latency and pause timing are measured against replayed time, not today's.
