@@ -152,6 +152,7 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
             if not app.loop.done.wait(10.0):
                 sampler.stop()
     finally:
+        ended_itself = started.poll() if started is not None else None  # before we stop it
         if started is not None:
             _stop_target(started)
         if log is not None:
@@ -164,7 +165,25 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
         reason = health.errors[-1] if health.errors else "py-spy stopped working"
         print(f"flametop: sampling failed: {reason}", file=sys.stderr)
         return 1
+    if code == 0 and health.state == "target-exited":
+        # As `flametop record`: an attached process that went away, or a started
+        # command that died, ended the run early (exit 1); a command that finished, not.
+        if started is None:
+            print(f"flametop: pid {pid} exited during the session", file=sys.stderr)
+            return 1
+        if ended_itself not in (None, 0):
+            print(f"flametop: the command {_how_it_ended(ended_itself)}", file=sys.stderr)
+            return 1
     return code
+
+
+def _how_it_ended(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 def _import_app() -> None:
