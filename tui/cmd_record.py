@@ -100,17 +100,21 @@ def run_record(args: argparse.Namespace) -> int:
         stop.set()
 
     previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: a dropped SSH session must still leave the outputs written.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         previous[sig] = signal.signal(sig, on_signal)
     try:
         result = record(request, stop, log=_say)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-    for line in summary_lines(result):
-        print(line)
-    if result.exit_code and result.problems:
-        _say(result.problems[0])
+    try:
+        for line in summary_lines(result):
+            print(line, flush=True)
+        if result.exit_code and result.problems:
+            _say(result.problems[0])
+    except OSError:
+        pass  # the terminal went away (SIGHUP): the files are written, nothing to tell
     if result.exit_code == 1 and not result.written:
         raise SamplerFailedError(result.problems[0] if result.problems else "recording failed")
     return result.exit_code
