@@ -116,6 +116,7 @@ class FlametopApp(ViewActions, App[int]):
         self._thread_label: str | None = None  # the name chosen, shown instead of its regex
         self._finished = False
         self.autosaved: tuple[Path, ...] = ()
+        self.autosave_errors: tuple[str, ...] = ()  # printed after the screen is gone
         self.exit_signal: int | None = None
         self.snapshot_count = 0  # snapshots shown; tests wait on it
         self.notices: list[tuple[str, str]] = []  # (severity, message), oldest first
@@ -375,4 +376,5 @@ class FlametopApp(ViewActions, App[int]):
         self.exit_signal = signum
         result = autosave(self.save_dir, self._label(), self._capture())
         self.autosaved = result.written
+        self.autosave_errors = result.errors
         self.exit(128 + signum, return_code=128 + signum)

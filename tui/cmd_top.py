@@ -159,6 +159,8 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
             _report_log(log)
     for path in app.autosaved:
         print(f"flametop: autosaved {path}", file=sys.stderr)
+    for problem in app.autosave_errors:
+        print(f"flametop: autosave failed: {problem}", file=sys.stderr)
     code = int(app.return_code or 0)
     health = sampler.health
     if code == 0 and health.state == "failed":
