@@ -274,7 +274,13 @@ def top_figures(repeats: int, budget: Budget) -> list[Line]:
                 + " and its py-spy children "
                 + Measure(tuple(x[1] for x in split[ft]), "%").text()
                 + "; --production: "
-                + (Measure(tuple(cpu[prod]), "% CPU").text() if cpu[prod] else "n/a"),
+                + (Measure(tuple(cpu[prod]), "% CPU").text() if cpu[prod] else "n/a")
+                # measured apart (13:10 UTC, 2 cores): one continuous py-spy record
+                # 2.0-2.3 %, eight 1 s runs back to back 3.0-3.1 %, 2 s / 3 s chunks
+                # cut the children by ~9 % / ~22 % only
+                + "; limit: py-spy writes only when a run ends, so live sampling restarts "
+                "it every second and each run's attach costs ~10 ms CPU (the children "
+                "alone exceed py-spy top's total)",
             )
         )
     else:
