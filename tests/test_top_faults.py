@@ -5,14 +5,18 @@ sampled stays on screen, and quitting gives exit code 1 with one line saying why
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
+import psutil
 import pytest
-from support_targets import target_path
-from test_top_e2e import Pane, pane, start, top_row, wait_rc  # noqa: F401 - fixture
+from support_targets import REPO, target_path
+from test_top_e2e import Pane, pane, start, tmux, top_row, wait_rc  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.pyspy, pytest.mark.slow]
 
@@ -59,3 +63,46 @@ def test_a_started_command_that_crashes_is_reported_on_exit(
     assert wait_rc(rc_file) == 1
     ended = p.wait_for(lambda s: "FLAMETOP-ENDED" in s, timeout=5)
     assert "flametop: the command was killed by SIGKILL" in ended
+
+
+@pytest.mark.parametrize(("delay", "wrapped"), [(0.3, False), (2.0, False), (2.0, True)])
+def test_ctrl_c_at_start_up_leaves_no_target_running(
+    pane: tuple[Pane, Path],  # noqa: F811
+    delay: float,
+    wrapped: bool,
+) -> None:
+    p, tmp_path = pane
+    marker = f"flametop-orphan-check-{uuid.uuid4().hex}"
+    cmd = [sys.executable, str(target_path("cpu_75_25")), "60", marker]
+    if wrapped:  # a wrapper that starts Python late: flametop is still looking for it
+        cmd = ["bash", "-c", f"sleep 2.5; exec {shlex.join(cmd)}", marker]
+    rc_file = tmp_path / "rc"
+    flametop = shlex.join([sys.executable, "-m", "tui.cli", "top", "--", *cmd])
+    # the shell keeps a handler for SIGINT (not SIG_IGN, which flametop would inherit) so
+    # it survives the Ctrl-C and reports flametop's exit code
+    script = (
+        f"trap : INT; cd {shlex.quote(str(REPO))} && {flametop}; "
+        f"echo $? > {shlex.quote(str(rc_file))}; echo FLAMETOP-ENDED; exec sleep 60"
+    )
+    tmux("new-session", "-d", "-s", p.name, "-x", "120", "-y", "40", "sh", "-c", script)
+    # WHEN Ctrl-C comes while flametop is still starting (or has just drawn)
+    time.sleep(delay)
+    p.keys("C-c")
+    # THEN flametop ends without a traceback, the terminal is given back, and the
+    # command it started is not left running
+    assert wait_rc(rc_file, timeout=20) in (0, 130)
+    screen = p.wait_for(lambda s: "FLAMETOP-ENDED" in s, timeout=5)
+    assert "Traceback" not in screen
+    assert p.flag("alternate_on") == "0"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _running(marker):
+        time.sleep(0.1)
+    assert not _running(marker)
+
+
+def _running(marker: str) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if marker in (proc.info["cmdline"] or []):
+            found.append(proc)
+    return found

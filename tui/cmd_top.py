@@ -106,7 +106,12 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
     log: Path | None = None
     if cmd:
         started, log = _start_target(cmd)
-        pid = find_python_process(started.pid)
+        try:
+            pid = find_python_process(started.pid)  # waits up to 3 s behind a wrapper
+        except BaseException:  # Ctrl-C meanwhile: never leave the command running
+            _stop_target(started)
+            _report_log(log)
+            raise
     else:
         pid = int(args.pid)
         if not process_alive(pid):
