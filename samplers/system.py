@@ -76,16 +76,18 @@ def _direct_children() -> list[int] | None:
     """This process's live children from /proc/self/task/*/children; None where the
     kernel does not offer that file."""
     pids: list[int] = []
+    read_any = False
     try:
         for tid in os.listdir("/proc/self/task"):
             try:
                 with open(f"/proc/self/task/{tid}/children", encoding="ascii") as f:
                     pids += [int(p) for p in f.read().split()]
+                read_any = True
             except FileNotFoundError:
-                continue  # the thread ended while listed
+                continue  # the thread ended while listed (or the kernel has no such file)
     except (OSError, ValueError):
         return None
-    return pids
+    return pids if read_any else None
 
 
 def _proc_cpu_seconds(pid: int) -> float:
