@@ -82,6 +82,19 @@ def _add_sampling_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_format_options(p: argparse.ArgumentParser) -> None:
+    """--format and --force, shared by the commands that write profile files."""
+    p.add_argument(
+        "--format",
+        "-f",
+        action="append",
+        choices=FORMAT_CHOICES,
+        default=None,
+        help="format of each -o in order, when its suffix does not tell",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite output files that exist")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flametop",
@@ -113,15 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=30.0,
         help="seconds to sample (default 30); the run also ends when the target exits or on Ctrl-C",
     )
-    rec.add_argument(
-        "--format",
-        "-f",
-        action="append",
-        choices=FORMAT_CHOICES,
-        default=None,
-        help="format of each -o in order, when its suffix does not tell",
-    )
-    rec.add_argument("--force", action="store_true", help="overwrite output files that exist")
+    _add_format_options(rec)
 
     view = sub.add_parser("view", help="open a saved profile in the TUI")
     view.add_argument("file", help="a .flametop capture or any supported profile file")
@@ -147,15 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OUT",
         help="convert: write this file; repeat for several",
     )
-    rep.add_argument(
-        "--format",
-        "-f",
-        action="append",
-        choices=FORMAT_CHOICES,
-        default=None,
-        help="format of each -o in order, when its suffix does not tell",
-    )
-    rep.add_argument("--force", action="store_true", help="overwrite output files that exist")
+    _add_format_options(rep)
 
     demo = sub.add_parser("demo", help="the live TUI on a built-in demo workload")
     _add_sampling_options(demo)
