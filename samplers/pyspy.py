@@ -31,11 +31,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
-from samplers.errors import FlametopError, SamplerFailedError, TargetNotFoundError
+from samplers.errors import (
+    FlametopError,
+    NotPythonError,
+    SamplerFailedError,
+    TargetNotFoundError,
+)
 from samplers.model import MODES, Health, SampleBatch, SamplerState
 from samplers.pyspy_raw import classify_failure, find_pyspy, parse_raw, parse_run_summary
 from samplers.pyspy_run import PySpyOptions, PySpyRun, estimate_ticks
-from samplers.system import process_alive, process_started_at
+from samplers.system import (
+    find_python_process,
+    looks_like_python,
+    process_alive,
+    process_started_at,
+)
 
 # Chunk length trades freshness for py-spy's start-up tax (~10 ms CPU a run). Children's
 # CPU on a busy target at 100 Hz, 2-core box, median of 3: 1 s 4.2 %, 2 s 3.9 %, 3 s
@@ -168,12 +178,24 @@ class PySpySampler:
             raise TargetNotFoundError(
                 f"no process with pid {self.pid}: check the pid with `ps` (it may have exited)"
             )
+        python_like = looks_like_python(self.pid)
+        if not python_like:
+            # A shell or launcher in front of Python: py-spy would retry for seconds and
+            # then fail vaguely, while the fix (the child's pid) is known right now.
+            python = find_python_process(self.pid, timeout=0.0)
+            if python != self.pid:
+                raise NotPythonError(
+                    f"pid {self.pid} is not a Python process, but its child {python} is: "
+                    f"use --pid {python}"
+                )
         self._born = process_started_at(self.pid)
         self._workdir = tempfile.TemporaryDirectory(prefix="flametop-")
         first = self._spawn()
         # py-spy's verdict on the target comes within ~0.4 s; a run seen sampling passed.
         deadline = time.monotonic() + START_CHECK_SECONDS
-        while not first.sampling_started() and time.monotonic() < deadline:
+        # py-spy's main thread also wakes while it retries a non-Python target, so the
+        # "seen sampling" sign is trusted only for a process that looks like Python.
+        while time.monotonic() < deadline and not (python_like and first.sampling_started()):
             if first.done.wait(POLL_SECONDS):
                 break
         if first.done.is_set() and first.returncode != 0:

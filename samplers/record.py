@@ -17,7 +17,6 @@ from pathlib import Path
 
 from samplers.errors import (
     FlametopError,
-    NotPythonError,
     OutputError,
     SamplerFailedError,
     TargetExitedError,
@@ -205,13 +204,6 @@ def _record(
     except TargetNotFoundError:
         if child is not None and _exited(child):
             raise _exited_early(child, started) from None
-        raise
-    except NotPythonError:
-        python = find_python_process(pid, timeout=0.0)
-        if child is None and python != pid:
-            raise NotPythonError(
-                f"pid {pid} is not a Python process, but its child {python} is: use --pid {python}"
-            ) from None
         raise
     log(
         f"recording pid {pid} at {req.rate:g} Hz, {req.mode} mode, for up to "

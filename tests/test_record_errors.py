@@ -5,6 +5,7 @@ never a traceback."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -13,9 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from support_targets import REPO, run_flametop, running_target, target_path
 
+from samplers.errors import NotPythonError
+from samplers.pyspy import PySpySampler
 from samplers.pyspy_raw import PYSPY_ENV, find_pyspy
 
 pytestmark = pytest.mark.pyspy
@@ -235,3 +239,39 @@ def test_started_command_is_used_even_through_a_wrapper(tmp_path: Path) -> None:
     result = run_flametop("record", "-d", "10", "-o", str(out), "--", "bash", "-c", script)
     assert result.returncode == 0, result.stderr
     assert "hot_three_quarters" in out.read_text(encoding="utf-8")
+
+
+def test_a_wrapper_pid_names_its_python_child_at_once(tmp_path: Path) -> None:
+    # GIVEN a shell that runs Python as its child (as `sh -c 'python app.py; …'` does)
+    script = f"{shlex.quote(sys.executable)} {shlex.quote(str(target_path('sleeper')))} 30; true"
+    wrapper = subprocess.Popen(["sh", "-c", script])  # noqa: S603, S607
+    try:
+        deadline = time.monotonic() + 5
+        while not psutil.Process(wrapper.pid).children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child = psutil.Process(wrapper.pid).children()[0].pid
+        # WHEN flametop is pointed at the shell
+        line = _one_line_error(
+            run_flametop("record", "--pid", str(wrapper.pid), "-o", str(tmp_path / "x.svg"))
+        )
+    finally:
+        for proc in psutil.Process(wrapper.pid).children(recursive=True):
+            proc.kill()
+        wrapper.kill()
+        wrapper.wait()
+    # THEN the one line names the pid to use instead
+    assert f"its child {child} is: use --pid {child}" in line
+
+
+def test_sampler_start_refuses_a_non_python_process_before_the_screen_opens() -> None:
+    # GIVEN a process that is not Python (py-spy's retries used to look like sampling,
+    # so `top` opened its screen and only then showed SAMPLER FAILED)
+    sleeper = subprocess.Popen(["sleep", "30"])  # noqa: S603, S607
+    try:
+        sampler = PySpySampler(sleeper.pid)
+        # WHEN the sampler starts THEN it raises the classified error at once
+        with pytest.raises(NotPythonError):
+            sampler.start()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
