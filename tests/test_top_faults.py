@@ -46,13 +46,16 @@ def test_an_attached_target_killed_midway_keeps_the_screen_and_exits_1(
         target.wait()
 
 
+@pytest.mark.parametrize("crash", [True, False], ids=["killed", "finished"])
 def test_a_started_command_that_crashes_is_reported_on_exit(
     pane: tuple[Pane, Path],  # noqa: F811
+    crash: bool,
 ) -> None:
     p, tmp_path = pane
+    end = "os.kill(os.getpid(), signal.SIGKILL)" if crash else "os._exit(0)"
     code = (
         "import os, signal, threading, runpy, sys\n"
-        "threading.Timer(3, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()\n"
+        f"threading.Timer(3, lambda: {end}).start()\n"
         f"runpy.run_path({str(target_path('cpu_75_25'))!r}, run_name='__main__')\n"
     )
     rc_file = start(
@@ -60,9 +63,11 @@ def test_a_started_command_that_crashes_is_reported_on_exit(
     )
     p.wait_for(lambda s: "TARGET EXITED" in s, timeout=20)
     p.keys("q")
-    assert wait_rc(rc_file) == 1
+    # THEN a command killed midway is a failed run (exit 1, one line); one that
+    # finished by itself is not (exit 0)
+    assert wait_rc(rc_file) == (1 if crash else 0)
     ended = p.wait_for(lambda s: "FLAMETOP-ENDED" in s, timeout=5)
-    assert "flametop: the command was killed by SIGKILL" in ended
+    assert ("flametop: the command was killed by SIGKILL" in ended) == crash
 
 
 @pytest.mark.parametrize(("delay", "wrapped"), [(0.3, False), (2.0, False), (2.0, True)])
