@@ -169,7 +169,10 @@ def test_batches_arrive_every_second_back_to_back_with_coverage_in_health() -> N
         assert nxt.t_start == pytest.approx(prev.t_end, abs=0.002)
     assert len(sampler.latencies) >= len(batches) - 1
     assert all(0 < latency < 1.0 for latency in sampler.latencies)
-    assert all(b.count > 0 and b.mode == "cpu" for b in batches)
+    assert all(b.mode == "cpu" for b in batches)
+    # every chunk sampled something; only the last one, cut by stop() possibly a few ms
+    # after a hand-over, may be empty
+    assert all(b.count > 0 for b in batches[:-1]), [b.count for b in batches]
     # AND health accounts for it (the 97% goal is measured by `make bench`)
     assert health.state == "stopped"
     assert health.chunks == len(batches)
