@@ -141,6 +141,17 @@ def start_command(cmd: Sequence[str]) -> subprocess.Popen[bytes]:
         raise TargetNotFoundError(f"cannot run {cmd[0]}: {exc.strerror or exc}") from None
 
 
+def _exits_soon(child: subprocess.Popen[bytes], within: float = 1.0) -> bool:
+    """Has our child exited, or does it within `within` s? Python behind a shim or a
+    wrapper may be gone a moment before the wrapper itself."""
+    deadline = time.monotonic() + within
+    while not _exited(child):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def _exited(child: subprocess.Popen[bytes]) -> bool:
     """Has our child exited? Without reaping it: its CPU must not yet count as ours."""
     try:
@@ -202,7 +213,7 @@ def _record(
     try:
         sampler.start()
     except TargetNotFoundError:
-        if child is not None and _exited(child):
+        if child is not None and _exits_soon(child):
             raise _exited_early(child, started) from None
         raise
     log(
