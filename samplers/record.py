@@ -23,11 +23,10 @@ from samplers.errors import (
     TargetNotFoundError,
     UsageError,
 )
+from samplers.factory import find_sampler, make_sampler, sampler_version
 from samplers.formats import format_for_output, write_profile
 from samplers.meta import TargetFacts
 from samplers.model import Mode, Profile, SampleBatch, SystemReading
-from samplers.pyspy import PySpySampler
-from samplers.pyspy_raw import find_pyspy, pyspy_version
 from samplers.system import SystemMonitor, find_python_process, self_cpu_seconds
 
 READING_INTERVAL = 1.0
@@ -52,6 +51,7 @@ class RecordRequest:
     subprocesses: bool = False
     nonblocking: bool = False
     force: bool = False
+    sampler: str = "py-spy"  # or "austin" (samplers.factory.SAMPLERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +179,7 @@ def record(
     """Run one recording. Raises FlametopError when nothing could be sampled; otherwise
     writes every output and returns the result (exit_code 1 when it ended badly)."""
     stop = stop or threading.Event()
-    exe = find_pyspy()  # before starting anything: a missing py-spy is a usage problem
+    exe = find_sampler(req.sampler)  # before starting anything: missing is a usage problem
     cpu_before = self_cpu_seconds()
     child = start_command(req.cmd) if req.cmd else None
     try:
@@ -200,7 +200,8 @@ def _record(
     started = time.time()
     pid = find_python_process(child.pid) if child is not None else req.pid
     assert pid is not None
-    sampler = PySpySampler(
+    sampler = make_sampler(
+        req.sampler,
         pid,
         mode=req.mode,
         rate=req.rate,
@@ -258,7 +259,7 @@ def _record(
         if sampler.error is not None and health.chunks == 0:
             if isinstance(sampler.error, SamplerFailedError):
                 # nothing was sampled, so this is not a failure midway: exit 2
-                raise FlametopError(f"py-spy could not sample pid {pid}: {sampler.error}")
+                raise FlametopError(f"{req.sampler} could not sample pid {pid}: {sampler.error}")
             raise sampler.error
         if ended_by == "target-exited":
             if child is not None:
@@ -268,7 +269,7 @@ def _record(
                 "attach while it is working, or start it with `flametop record -- CMD`"
             )
     metadata = facts.metadata(
-        sampler=pyspy_version(exe),
+        sampler=sampler_version(req.sampler, exe),
         rate=req.rate,
         mode=req.mode,
         start_time=started,
@@ -279,7 +280,7 @@ def _record(
     exit_code = 0
     if ended_by == "sampler-failed":
         exit_code = 1
-        problems.append(str(sampler.error or SamplerFailedError("py-spy failed")))
+        problems.append(str(sampler.error or SamplerFailedError(f"{req.sampler} failed")))
     elif ended_by == "target-exited" and child is None:
         exit_code = 1
         problems.append(f"pid {pid} exited after {wall:.1f} s; wrote what was collected")

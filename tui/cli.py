@@ -61,6 +61,13 @@ def _add_sampling_options(p: argparse.ArgumentParser) -> None:
         default="cpu",
         help="cpu: on-CPU only; wall: include idle threads; gil: only the GIL holder",
     )
+    g.add_argument(
+        "--sampler",
+        choices=("py-spy", "austin"),
+        default="py-spy",
+        help="py-spy (default; restarted every second) or austin (experimental: one "
+        "continuous stream, cpu and wall modes; pip install 'austin-dist>=3.7,<4')",
+    )
     g.add_argument("--threads", action="store_true", help="a root frame per thread")
     g.add_argument("--native", action="store_true", help="include native (C) frames")
     g.add_argument("--subprocesses", action="store_true", help="also profile child processes")

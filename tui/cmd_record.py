@@ -33,6 +33,7 @@ def build_request(args: argparse.Namespace) -> RecordRequest:
         subprocesses=args.subprocesses,
         nonblocking=args.nonblocking,
         force=args.force,
+        sampler=args.sampler,
     )
 
 
@@ -60,14 +61,13 @@ def summary_lines(result: RecordResult) -> list[str]:
         )
         if health.restarts:
             last = health.errors[-1] if health.errors else "no message"
-            lines.append(
-                f"  sampler   py-spy restarted {health.restarts} times; last error: {last}"
-            )
+            lines.append(f"  sampler   restarted {health.restarts} times; last error: {last}")
         if meta.mode == "cpu" and health.coverage < 0.5:
             lines.append("            (cpu mode counts on-CPU samples only; --mode wall sees idle)")
     wall = max(result.wall_seconds, 1e-9)
+    tool = meta.sampler.split()[0] if meta.sampler else "its sampler"  # "py-spy 0.4.3"
     lines.append(
-        f"  overhead  flametop + py-spy used {result.overhead_cpu_seconds:.2f} s CPU "
+        f"  overhead  flametop + {tool} used {result.overhead_cpu_seconds:.2f} s CPU "
         f"({100 * result.overhead_cpu_seconds / wall:.1f}% of {wall:.1f} s wall time)"
     )
     top = hottest(profile, 5)

@@ -82,7 +82,7 @@ def _report_log(log: Path) -> None:
 def _metadata(pid: int, cmdline: tuple[str, ...], args: argparse.Namespace) -> Metadata:
     return Metadata(
         flametop_version=__version__,
-        sampler="py-spy",
+        sampler=str(getattr(args, "sampler", "py-spy")),
         rate=float(args.rate),
         mode=str(args.mode),
         start_time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -94,7 +94,7 @@ def _metadata(pid: int, cmdline: tuple[str, ...], args: argparse.Namespace) -> M
 
 
 def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = None) -> int:
-    from samplers.pyspy import PySpySampler
+    from samplers.factory import make_sampler
     from samplers.system import SystemMonitor, find_python_process, process_alive
 
     if not (sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
@@ -120,7 +120,8 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
             )
     try:
         cmdline = _cmdline_of(pid) or tuple(cmd or ())
-        sampler = PySpySampler(
+        sampler = make_sampler(
+            getattr(args, "sampler", "py-spy"),
             pid,
             mode=args.mode,
             rate=args.rate,
