@@ -38,8 +38,9 @@ BATCH_SECONDS = 1.0  # as fresh as py-spy top's screen
 FIRST_BATCH_SECONDS = 0.25  # the first table fills quickly
 START_CHECK_SECONDS = 2.5  # austin says "not a Python process" after ~1 s
 HANG_SECONDS = 3.0  # an austin that has not ended this long after SIGINT is killed
-READ_SLICE = 0.05  # the reader wakes at least this often to cut batches and see stop()
+READ_SLICE = 0.05  # the reader wakes this often: reads what came, cuts batches, sees stop()
 MAX_ERRORS_KEPT = 20
+MAX_PARSED = 50_000  # distinct stack texts remembered (bounded however long it runs)
 AUSTIN_MODES = ("cpu", "wall")
 
 
@@ -74,6 +75,7 @@ class AustinSampler:
         self._attached_at = 0.0
         self._early: list[str] = []  # lines read while start() waited for the attach
         self._frames: dict[tuple[str, str, int], Frame] = {}
+        self._parsed: dict[str, tuple[str, str, Stack]] = {}  # by line text, per run
         self._queue: queue.Queue[SampleBatch] = queue.Queue()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -184,6 +186,7 @@ class AustinSampler:
         """Start austin; return once it has attached (its `# python:` header or a
         sample), raising the classified error when it exits first."""
         run = AustinRun(self._exe, self.pid, self._pending_opts)
+        self._parsed.clear()  # threads= / subprocesses= change how a text reads
         deadline = time.monotonic() + START_CHECK_SECONDS
         self._early = []
         while time.monotonic() < deadline:
@@ -234,7 +237,9 @@ class AustinSampler:
         self._take(run, self._early, pending)
         due = pending.t_start + self.first_batch_seconds
         while True:
-            lines = run.read_lines(max(0.0, min(READ_SLICE, due - time.time())))
+            # Read every READ_SLICE rather than on every line: a tenth of the wake-ups.
+            self._stop.wait(max(0.0, min(READ_SLICE, due - time.time())))
+            lines = run.read_lines(0.0)
             now = time.time()
             if lines is not None:
                 self._take(run, lines, pending)
@@ -287,21 +292,28 @@ class AustinSampler:
         for line in lines:
             if not line.startswith("P"):
                 continue  # `# ` header and statistics, blank lines
-            parsed = austin_sample(line, self._frames)
-            if parsed is None:
-                continue
-            pid, thread_id, stack, _metric = parsed
-            iid, _, tid = thread_id.partition(":")
-            thread = tid if iid == "0" and tid else thread_id
+            # The same stack comes back tick after tick: parse each distinct text once.
+            text = line[: line.rfind(" ")]
+            known = self._parsed.get(text)
+            if known is None:
+                parsed = austin_sample(line, self._frames)
+                if parsed is None:
+                    continue
+                pid, thread_id, stack, _metric = parsed
+                iid, _, tid = thread_id.partition(":")
+                thread = tid if iid == "0" and tid else thread_id
+                if stack and opts.threads:
+                    stack = (self._frame(f"thread ({thread})"), *stack)
+                if stack and opts.subprocesses:
+                    stack = (self._frame(f"process {pid}"), *stack)
+                if len(self._parsed) >= MAX_PARSED:
+                    self._parsed.clear()
+                known = self._parsed[text] = (pid, thread, stack)
+            pid, thread, stack = known
             key = (pid, thread)
             pending.per_thread[key] = pending.per_thread.get(key, 0) + 1
-            if not stack:
-                continue  # a thread without Python code: a tick, but no stack to show
-            if opts.threads:
-                stack = (self._frame(f"thread ({thread})"), *stack)
-            if opts.subprocesses:
-                stack = (self._frame(f"process {pid}"), *stack)
-            pending.counts[(thread, stack)] = pending.counts.get((thread, stack), 0) + 1
+            if stack:  # a thread without Python code is a tick, but no stack to show
+                pending.counts[(thread, stack)] = pending.counts.get((thread, stack), 0) + 1
 
     def _frame(self, name: str) -> Frame:
         key = (name, "", 0)

@@ -36,6 +36,7 @@ AUSTIN_ENV = "FLAMETOP_AUSTIN"
 INSTALL_HINT = "pip install 'austin-dist>=3.7,<4'"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _WORDS = re.compile(r"[A-Za-z]{3,} [A-Za-z]{2,}")  # a sentence, not the ASCII-art banner
+READ_MAX = 1 << 20  # bytes taken in one read_lines call
 _LEAD = re.compile(r"^[^\w<]+")  # emoji and marks before the message
 
 
@@ -129,18 +130,25 @@ class AustinRun:
         """Whole lines that arrived within `timeout` s; None once austin's output ended."""
         if self._eof:
             return None
-        ready, _, _ = select.select([self._master], [], [], max(0.0, timeout))
-        if not ready:
+        chunks: list[bytes] = []
+        wait = max(0.0, timeout)
+        # Drain all that is there (austin must never block on a full terminal buffer).
+        while sum(map(len, chunks)) < READ_MAX and select.select([self._master], [], [], wait)[0]:
+            wait = 0.0
+            try:
+                data = os.read(self._master, 1 << 16)
+            except OSError:  # EIO: the other end closed, austin is gone
+                data = b""
+            if not data:
+                self._eof = True
+                break
+            chunks.append(data)
+        if not chunks and not self._eof:
             return []
-        try:
-            data = os.read(self._master, 1 << 16)
-        except OSError:  # EIO: the other end closed, austin is gone
-            data = b""
-        if not data:
-            self._eof = True
-            tail = self._partial
-            self._partial = b""
-            return [tail.decode("utf-8", "replace")] if tail else []
+        data = b"".join(chunks)
+        if self._eof:  # the last lines now; None on the next call
+            data, self._partial = self._partial + data, b""
+            return [line.decode("utf-8", "replace") for line in data.split(b"\n") if line]
         *whole, self._partial = (self._partial + data).split(b"\n")
         return [line.decode("utf-8", "replace") for line in whole]
 

