@@ -9,7 +9,7 @@ snapshots it posts back. Works with any Sampler: live py-spy for `top`, a replay
 from __future__ import annotations
 
 import asyncio
-import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.driver import Driver
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widgets import Footer
@@ -26,6 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from samplers.clock import Clock
 from samplers.model import Health, Metadata, Profile, Sampler
 from samplers.snapshot import Snapshot, View
+from tui.hangup import ExitGuard
 from tui.keys import bindings, help_rows
 from tui.safe_text import clean
 from tui.saving import autosave, base_name, save_snapshot
@@ -80,9 +82,9 @@ class FlametopApp(ViewActions, App[int]):
         snapshot_interval: float = 0.25,
         finished_label: str = STATE_EXITED,
         sampler_started: bool = False,
-        handle_signals: bool = False,
+        exit_guard: ExitGuard | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=_terminal_driver() if exit_guard else None)
         if tree is None:
             from samplers.tree import StackTree
 
@@ -103,7 +105,8 @@ class FlametopApp(ViewActions, App[int]):
         self._mode = mode
         self._pending_mode: str | None = None
         self._finished_label = finished_label
-        self._handle_signals = handle_signals
+        self._exit_guard = exit_guard
+        self._autosave_lock = threading.Lock()
         self._view = View(window_s=window_s)
         self._shown: Snapshot | None = None
         self._last_update: LoopUpdate | None = None
@@ -164,12 +167,12 @@ class FlametopApp(ViewActions, App[int]):
         self._run_loop()
         self.set_interval(1.0, self._tick)
         self.query_one(TopTable).focus()
-        if self._handle_signals:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP):
-                loop.add_signal_handler(sig, self._on_signal, sig)
+        if self._exit_guard is not None:  # SIGHUP/SIGTERM now come to _on_signal
+            self._exit_guard.attach(asyncio.get_running_loop(), self._on_signal)
 
     def on_unmount(self) -> None:
+        if self._exit_guard is not None:
+            self._exit_guard.detach()
         self.loop.stop()
 
     # -- the worker ---------------------------------------------------------------------
@@ -374,7 +377,26 @@ class FlametopApp(ViewActions, App[int]):
     def _on_signal(self, signum: int) -> None:
         # SIGHUP (SSH dropped) or SIGTERM: keep what was sampled, then leave cleanly.
         self.exit_signal = signum
-        result = autosave(self.save_dir, self._label(), self._capture())
-        self.autosaved = result.written
-        self.autosave_errors = result.errors
+        self.autosave_once()
         self.exit(128 + signum, return_code=128 + signum)
+
+    def autosave_once(self, wait_s: float = -1) -> None:
+        """Write the `.autosave.flametop` capture unless it was written already (the event
+        loop and the exit guard's watchdog may both ask, from different threads)."""
+        if not self._autosave_lock.acquire(timeout=wait_s):
+            return  # another thread is writing it
+        try:
+            if not (self.autosaved or self.autosave_errors):
+                result = autosave(self.save_dir, self._label(), self._capture())
+                self.autosaved, self.autosave_errors = result.written, result.errors
+        finally:
+            self._autosave_lock.release()
+
+
+def _terminal_driver() -> type[Driver] | None:
+    """In a real terminal: Textual's driver, made to survive a hang-up."""
+    try:
+        from tui.safe_driver import HangupSafeDriver
+    except ImportError:  # no termios (Windows): Textual's own choice
+        return None
+    return HangupSafeDriver

@@ -13,13 +13,19 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
 from samplers import __version__
 from samplers.errors import FlametopError, TargetNotFoundError, UsageError
 from samplers.model import Metadata
+from tui.hangup import ExitGuard, Hangup, flush_and_exit, say
+
+if TYPE_CHECKING:
+    from tui.app import FlametopApp
 
 STOP_GRACE_S = 3.0
 
@@ -72,7 +78,7 @@ def _report_log(log: Path) -> None:
     """Point at the started command's output, or remove the log when it said nothing."""
     try:
         if log.stat().st_size:
-            print(f"flametop: the target's output is in {log}", file=sys.stderr)
+            say(f"flametop: the target's output is in {log}")
         else:
             log.unlink()
     except OSError:
@@ -93,7 +99,9 @@ def _metadata(pid: int, cmdline: tuple[str, ...], args: argparse.Namespace) -> M
     )
 
 
-def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = None) -> int:
+def _run(
+    args: argparse.Namespace, guard: ExitGuard, cmd: list[str] | None, label: str | None = None
+) -> int:
     from samplers.factory import make_sampler
     from samplers.system import SystemMonitor, find_python_process, process_alive
 
@@ -106,9 +114,11 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
     log: Path | None = None
     if cmd:
         started, log = _start_target(cmd)
+        guard.stop_target = lambda: _stop_target(started)
         try:
             pid = find_python_process(started.pid)  # waits up to 3 s behind a wrapper
         except BaseException:  # Ctrl-C meanwhile: never leave the command running
+            guard.no_more_interrupts()
             _stop_target(started)
             _report_log(log)
             raise
@@ -149,38 +159,46 @@ def _run(args: argparse.Namespace, cmd: list[str] | None, label: str | None = No
             rate=float(args.rate),
             mode=str(args.mode),
             sampler_started=True,
-            handle_signals=True,
+            exit_guard=guard,
         )
+        guard.autosave = lambda: _autosave_now(app)
+        guard.no_more_interrupts()  # the app takes SIGHUP/SIGTERM from here on
         try:
             app.run()
         finally:
+            _drop_job_control()
             app.loop.stop()
             if not app.loop.done.wait(10.0):
                 sampler.stop()
+            if guard.signum is not None:  # hung up while quitting: the screen never saw it
+                app.autosave_once()
     finally:
+        guard.no_more_interrupts()  # a signal now must not cut the cleanup short
         ended_itself = started.poll() if started is not None else None  # before we stop it
         if started is not None:
             _stop_target(started)
         if log is not None:
             _report_log(log)
     for path in app.autosaved:
-        print(f"flametop: autosaved {path}", file=sys.stderr)
+        say(f"flametop: autosaved {path}")
     for problem in app.autosave_errors:
-        print(f"flametop: autosave failed: {problem}", file=sys.stderr)
+        say(f"flametop: autosave failed: {problem}")
     code = int(app.return_code or 0)
+    if guard.signum is not None:
+        return 128 + guard.signum
     health = sampler.health
     if code == 0 and health.state == "failed":
         reason = health.errors[-1] if health.errors else "py-spy stopped working"
-        print(f"flametop: sampling failed: {reason}", file=sys.stderr)
+        say(f"flametop: sampling failed: {reason}")
         return 1
     if code == 0 and health.state == "target-exited":
         # As `flametop record`: an attached process that went away, or a started
         # command that died, ended the run early (exit 1); a command that finished, not.
         if started is None:
-            print(f"flametop: pid {pid} exited during the session", file=sys.stderr)
+            say(f"flametop: pid {pid} exited during the session")
             return 1
         if ended_itself not in (None, 0):
-            print(f"flametop: the command {_how_it_ended(ended_itself)}", file=sys.stderr)
+            say(f"flametop: the command {_how_it_ended(ended_itself)}")
             return 1
     return code
 
@@ -194,6 +212,22 @@ def _how_it_ended(code: int) -> str:
     return f"exited with code {code}"
 
 
+def _drop_job_control() -> None:
+    """Textual's SIGTSTP/SIGCONT handlers outlive the screen; a SIGCONT (sent with every
+    hang-up) would restart the screen or raise from wherever the main thread is."""
+    for sig in (signal.SIGTSTP, signal.SIGCONT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def _autosave_now(app: FlametopApp) -> None:
+    """The watchdog's autosave, when the app did not get to it."""
+    app.autosave_once(wait_s=2.0)
+    for path in app.autosaved:
+        say(f"flametop: autosaved {path}")
+    for problem in app.autosave_errors:
+        say(f"flametop: autosave failed: {problem}")
+
+
 def _import_app() -> None:
     try:
         import tui.app  # noqa: F401
@@ -202,16 +236,35 @@ def _import_app() -> None:
 
 
 def run_top(args: argparse.Namespace) -> int:
-    try:
-        return _run(args, list(args.cmd) if args.cmd else None)
-    except FlametopError:
-        raise
-    except KeyboardInterrupt:
-        return 130
+    return _guarded(args, list(args.cmd) if args.cmd else None)
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """Profile the built-in demo workload (tui/demo_workload.py) live."""
     cmd = [sys.executable, "-m", "tui.demo_workload"]
     args.pid = None
-    return _run(args, cmd, label="flametop demo workload")
+    return _guarded(args, cmd, label="flametop demo workload")
+
+
+def _guarded(args: argparse.Namespace, cmd: list[str] | None, label: str | None = None) -> int:
+    """Run with SIGHUP/SIGTERM handled from the first moment to the last (tui/hangup.py)."""
+    guard = ExitGuard()
+    guard.install()
+    try:
+        code = _run(args, guard, cmd, label)
+    except Hangup as hangup:
+        code = 128 + hangup.signum
+    except KeyboardInterrupt:
+        code = 130
+    except BaseException as exc:
+        guard.uninstall()
+        if guard.threads_left():  # the process would not end: say why here, then end it
+            if isinstance(exc, FlametopError):
+                say(f"flametop: {exc.message}")
+                flush_and_exit(exc.exit_code)
+            say(traceback.format_exc().rstrip())
+            flush_and_exit(1)
+        raise
+    guard.uninstall()
+    guard.exit_if_threads_left(code)
+    return code
