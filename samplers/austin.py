@@ -15,10 +15,8 @@ is counted as a gap and asked for, so coverage stays honest.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import cast
 
@@ -31,7 +29,8 @@ from samplers.errors import (
     UsageError,
 )
 from samplers.formats.folded import austin_sample
-from samplers.model import Frame, Health, Sample, SampleBatch, SamplerState, Stack
+from samplers.lifecycle import SamplerLifecycle
+from samplers.model import Frame, Health, Sample, SampleBatch, Stack
 from samplers.system import find_python_process, looks_like_python, process_alive
 
 BATCH_SECONDS = 1.0  # as fresh as py-spy top's screen
@@ -39,7 +38,6 @@ FIRST_BATCH_SECONDS = 0.25  # the first table fills quickly
 START_CHECK_SECONDS = 2.5  # austin says "not a Python process" after ~1 s
 HANG_SECONDS = 3.0  # an austin that has not ended this long after SIGINT is killed
 READ_SLICE = 0.05  # the reader wakes this often: reads what came, cuts batches, sees stop()
-MAX_ERRORS_KEPT = 20
 MAX_PARSED = 50_000  # distinct stack texts remembered (bounded however long it runs)
 AUSTIN_MODES = ("cpu", "wall")
 
@@ -53,7 +51,7 @@ class _Pending:
     per_thread: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-class AustinSampler:
+class AustinSampler(SamplerLifecycle):
     """The Sampler protocol over austin. One thread owns the object; a reader thread
     parses austin's stream and hands finished SampleBatch objects over a queue."""
 
@@ -65,6 +63,7 @@ class AustinSampler:
         first_batch_seconds: float = FIRST_BATCH_SECONDS,
         **options: object,
     ) -> None:
+        super().__init__()
         self.pid = pid
         self.batch_seconds = batch_seconds
         self.first_batch_seconds = min(first_batch_seconds, batch_seconds)
@@ -76,10 +75,7 @@ class AustinSampler:
         self._early: list[str] = []  # lines read while start() waited for the attach
         self._frames: dict[tuple[str, str, int], Frame] = {}
         self._parsed: dict[str, tuple[str, str, Stack]] = {}  # by line text, per run
-        self._queue: queue.Queue[SampleBatch] = queue.Queue()
         self._stop = threading.Event()
-        self._done = threading.Event()
-        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         # health counters, guarded by _lock
         self._ticks = 0
@@ -90,14 +86,8 @@ class AustinSampler:
         self._last_gap = 0.0
         self._chunks = 0
         self._restarts = 0
-        self._errors: list[str] = []
         self._cpu_done = 0.0  # CPU of austin processes that have ended
         self._own_cpu = 0.0
-        self._state: SamplerState = "starting"
-        self.error: FlametopError | None = None  # why sampling stopped, when it failed
-        # Called from the reader thread when a batch is queued or sampling ends (as
-        # PySpySampler's), so the app's worker sleeps on its own event.
-        self.on_news: Callable[[], None] | None = None
 
     # -- the Sampler protocol -------------------------------------------------------
     @property
@@ -118,10 +108,6 @@ class AustinSampler:
                 own_cpu_seconds=self._own_cpu,
                 state=self._state,
             )
-
-    @property
-    def finished(self) -> bool:
-        return self._done.is_set() and self._queue.empty()
 
     def configure(self, **options: object) -> None:
         """mode= (cpu or wall), rate=, threads=, subprocesses=, nonblocking= (austin never
@@ -169,12 +155,6 @@ class AustinSampler:
         self._thread = threading.Thread(target=self._loop, name="flametop-austin", daemon=True)
         self._thread.start()
 
-    def poll(self, timeout: float) -> SampleBatch | None:
-        try:
-            return self._queue.get(timeout=max(0.0, timeout))
-        except queue.Empty:
-            return None
-
     def stop(self) -> None:
         """End austin and keep what it sampled: the last batch is still delivered."""
         self._stop.set()
@@ -205,21 +185,6 @@ class AustinSampler:
         with self._lock:
             self._cpu_done += run.cpu_seconds
             self._own_cpu = self._cpu_done
-
-    def _note_error(self, message: str) -> None:
-        with self._lock:
-            self._errors.append(message)
-            del self._errors[:-MAX_ERRORS_KEPT]
-
-    def _finish(self, state: SamplerState, error: FlametopError | None = None) -> None:
-        with self._lock:
-            self._state = state
-        if error is not None:
-            self.error = error
-            self._note_error(error.message)
-        self._done.set()
-        if self.on_news is not None:
-            self.on_news()
 
     # -- the reader thread ----------------------------------------------------------
     def _loop(self) -> None:

@@ -22,11 +22,9 @@ its square root: coverage over a few seconds can read a few percent above 100%.
 
 from __future__ import annotations
 
-import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import cast
@@ -37,7 +35,8 @@ from samplers.errors import (
     SamplerFailedError,
     TargetNotFoundError,
 )
-from samplers.model import MODES, Health, SampleBatch, SamplerState
+from samplers.lifecycle import SamplerLifecycle
+from samplers.model import MODES, Health, SampleBatch
 from samplers.pyspy_raw import classify_failure, find_pyspy, parse_raw, parse_run_summary
 from samplers.pyspy_run import PySpyOptions, PySpyRun, estimate_ticks
 from samplers.system import (
@@ -58,13 +57,12 @@ FIRST_CHUNK_SECONDS = 0.25
 HANG_SECONDS = 3.0  # a run that has not ended this long after SIGINT is killed
 START_CHECK_SECONDS = 1.0  # py-spy reports a bad pid or no permission within ~0.4 s
 BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # after consecutive failures; then give up
-MAX_ERRORS_KEPT = 20
 LATENCY_WINDOW = 30  # runs averaged for the start-up latency (the hand-over lead)
 POLL_SECONDS = 0.003  # how often a starting run is checked for its first sample
 BLIND_AFTER = 3  # hand-overs without a sign of sampling before we stop waiting for one
 
 
-class PySpySampler:
+class PySpySampler(SamplerLifecycle):
     """The Sampler protocol over py-spy. One thread owns the object; a background thread
     runs the chunks and hands finished SampleBatch objects over a queue."""
 
@@ -79,6 +77,7 @@ class PySpySampler:
         backoff: tuple[float, ...] = BACKOFF,
         **options: object,
     ) -> None:
+        super().__init__()
         self.pid = pid
         self.chunk_seconds = chunk_seconds
         self.first_chunk_seconds = min(first_chunk_seconds, chunk_seconds)
@@ -91,10 +90,7 @@ class PySpySampler:
         self.configure(**options)
         self._opts = self._pending
         self._exe = ""
-        self._queue: queue.Queue[SampleBatch] = queue.Queue()
         self._stop = threading.Event()
-        self._done = threading.Event()
-        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._first: PySpyRun | None = None
@@ -109,9 +105,7 @@ class PySpySampler:
         self._last_gap = 0.0
         self._chunks = 0
         self._restarts = 0
-        self._errors: list[str] = []
         self._own_cpu = 0.0
-        self._state: SamplerState = "starting"
         self._latency = 0.08  # seconds from spawn to first sample; measured per run
         self.latencies: list[float] = []
         # Per hand-over, the longest the two runs can both have sampled (the new run's
@@ -119,11 +113,6 @@ class PySpySampler:
         self.overlap_bounds: list[float] = []
         self.overlap_seconds_total = 0.0  # estimated time sampled by two runs at once
         self._blind = 0  # consecutive hand-overs where the new run was not seen starting
-        self.error: FlametopError | None = None  # why sampling stopped, when it failed
-        # Called from the chunk thread when a batch is queued or sampling ends, so a
-        # consumer can sleep on its own event (woken by it or by its UI) instead of
-        # blocking in poll().
-        self.on_news: Callable[[], None] | None = None
 
     # -- the Sampler protocol -------------------------------------------------------
     @property
@@ -145,10 +134,6 @@ class PySpySampler:
                 own_cpu_seconds=self._own_cpu,
                 state=self._state,
             )
-
-    @property
-    def finished(self) -> bool:
-        return self._done.is_set() and self._queue.empty()
 
     def configure(self, **options: object) -> None:
         """mode=, rate=, threads=, native=, subprocesses=, nonblocking=; from the next
@@ -208,12 +193,6 @@ class PySpySampler:
         self._thread = threading.Thread(target=self._loop, name="flametop-pyspy", daemon=True)
         self._thread.start()
 
-    def poll(self, timeout: float) -> SampleBatch | None:
-        try:
-            return self._queue.get(timeout=max(0.0, timeout))
-        except queue.Empty:
-            return None
-
     def stop(self) -> None:
         """Interrupt the current run and keep what it sampled: its batch is still
         delivered by poll()."""
@@ -243,21 +222,6 @@ class PySpySampler:
         if not process_alive(self.pid):
             return False
         return self._born is None or process_started_at(self.pid) in (self._born, None)
-
-    def _note_error(self, message: str) -> None:
-        with self._lock:
-            self._errors.append(message)
-            del self._errors[:-MAX_ERRORS_KEPT]
-
-    def _finish(self, state: SamplerState, error: FlametopError | None = None) -> None:
-        with self._lock:
-            self._state = state
-        if error is not None:
-            self.error = error
-            self._note_error(error.message)
-        self._done.set()
-        if self.on_news is not None:
-            self.on_news()
 
     def _loop(self) -> None:
         try:
