@@ -77,37 +77,12 @@ class AustinSampler(SamplerLifecycle):
         self._parsed: dict[str, tuple[str, str, Stack]] = {}  # by line text, per run
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        # health counters, guarded by _lock
-        self._ticks = 0
-        self._expected = 0.0
-        self._t0: float | None = None
-        self._t_last = 0.0
-        self._gap_total = 0.0
-        self._last_gap = 0.0
-        self._chunks = 0
-        self._restarts = 0
         self._cpu_done = 0.0  # CPU of austin processes that have ended
-        self._own_cpu = 0.0
 
     # -- the Sampler protocol -------------------------------------------------------
     @property
     def health(self) -> Health:
-        with self._lock:
-            wall = (self._t_last - self._t0) if self._t0 is not None else 0.0
-            return Health(
-                rate=self._pending_opts.rate,
-                achieved_rate=self._ticks / wall if wall > 0 else 0.0,
-                coverage=self._ticks / self._expected if self._expected > 0 else 0.0,
-                samples=self._ticks,
-                expected=self._expected,
-                gap_seconds_total=self._gap_total,
-                last_gap_seconds=self._last_gap,
-                chunks=self._chunks,
-                restarts=self._restarts,
-                errors=tuple(self._errors),
-                own_cpu_seconds=self._own_cpu,
-                state=self._state,
-            )
+        return self._health(self._pending_opts.rate)
 
     def configure(self, **options: object) -> None:
         """mode= (cpu or wall), rate=, threads=, subprocesses=, nonblocking= (austin never

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from samplers.errors import FlametopError
-from samplers.model import SampleBatch, SamplerState
+from samplers.model import Health, SampleBatch, SamplerState
 
 MAX_ERRORS_KEPT = 20
 
@@ -27,6 +27,35 @@ class SamplerLifecycle:
         # Called from the sampler's thread when a batch is queued or sampling ends, so
         # the app's worker can sleep on its own event instead of polling.
         self.on_news: Callable[[], None] | None = None
+        # health counters, guarded by _lock
+        self._ticks = 0
+        self._expected = 0.0
+        self._t0: float | None = None
+        self._t_last = 0.0
+        self._gap_total = 0.0
+        self._last_gap = 0.0
+        self._chunks = 0
+        self._restarts = 0
+        self._own_cpu = 0.0
+
+    def _health(self, rate: float) -> Health:
+        """The counters as a Health, read under the lock; `rate` is the asked rate."""
+        with self._lock:
+            wall = (self._t_last - self._t0) if self._t0 is not None else 0.0
+            return Health(
+                rate=rate,
+                achieved_rate=self._ticks / wall if wall > 0 else 0.0,
+                coverage=self._ticks / self._expected if self._expected > 0 else 0.0,
+                samples=self._ticks,
+                expected=self._expected,
+                gap_seconds_total=self._gap_total,
+                last_gap_seconds=self._last_gap,
+                chunks=self._chunks,
+                restarts=self._restarts,
+                errors=tuple(self._errors),
+                own_cpu_seconds=self._own_cpu,
+                state=self._state,
+            )
 
     @property
     def finished(self) -> bool:

@@ -96,16 +96,6 @@ class PySpySampler(SamplerLifecycle):
         self._first: PySpyRun | None = None
         self._born: float | None = None  # the target's start time: tells a reused pid
         self._runs = 0
-        # health counters, guarded by _lock
-        self._ticks = 0
-        self._expected = 0.0
-        self._t0: float | None = None
-        self._t_last = 0.0
-        self._gap_total = 0.0
-        self._last_gap = 0.0
-        self._chunks = 0
-        self._restarts = 0
-        self._own_cpu = 0.0
         self._latency = 0.08  # seconds from spawn to first sample; measured per run
         self.latencies: list[float] = []
         # Per hand-over, the longest the two runs can both have sampled (the new run's
@@ -117,23 +107,7 @@ class PySpySampler(SamplerLifecycle):
     # -- the Sampler protocol -------------------------------------------------------
     @property
     def health(self) -> Health:
-        with self._lock:
-            wall = (self._t_last - self._t0) if self._t0 is not None else 0.0
-            rate = self._opts.rate
-            return Health(
-                rate=rate,
-                achieved_rate=self._ticks / wall if wall > 0 else 0.0,
-                coverage=self._ticks / self._expected if self._expected > 0 else 0.0,
-                samples=self._ticks,
-                expected=self._expected,
-                gap_seconds_total=self._gap_total,
-                last_gap_seconds=self._last_gap,
-                chunks=self._chunks,
-                restarts=self._restarts,
-                errors=tuple(self._errors),
-                own_cpu_seconds=self._own_cpu,
-                state=self._state,
-            )
+        return self._health(self._opts.rate)
 
     def configure(self, **options: object) -> None:
         """mode=, rate=, threads=, native=, subprocesses=, nonblocking=; from the next
