@@ -7,17 +7,14 @@ from __future__ import annotations
 import os
 import re
 import select
-import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import termios
 import threading
 import time
 import tty
 from dataclasses import dataclass
-from pathlib import Path
 
 import psutil
 
@@ -25,12 +22,11 @@ from samplers.errors import (
     FlametopError,
     NotPythonError,
     SamplerFailedError,
-    SamplerMissingError,
     TargetNotFoundError,
 )
 from samplers.model import Mode
 from samplers.permissions import permission_error
-from samplers.system import process_alive
+from samplers.system import find_tool, process_alive
 
 AUSTIN_ENV = "FLAMETOP_AUSTIN"
 INSTALL_HINT = "pip install 'austin-dist>=3.7,<4'"
@@ -42,23 +38,11 @@ _LEAD = re.compile(r"^[^\w<]+")  # emoji and marks before the message
 
 def find_austin() -> str:
     """The austin to run: $FLAMETOP_AUSTIN, else PATH, else next to this interpreter."""
-    override = os.environ.get(AUSTIN_ENV)
-    if override:
-        if os.path.isfile(override) and os.access(override, os.X_OK):
-            return override
-        raise SamplerMissingError(
-            f"austin not found at {AUSTIN_ENV}={override}: point it at an austin executable "
-            "or unset it"
-        )
-    found = shutil.which("austin")
-    if found:
-        return found
-    beside = Path(sys.executable).parent / "austin"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    raise SamplerMissingError(
+    return find_tool(
+        "austin",
+        AUSTIN_ENV,
         f"austin is not installed: run `{INSTALL_HINT}` in flametop's environment "
-        f"(or set {AUSTIN_ENV}=/path/to/austin), or use --sampler py-spy"
+        f"(or set {AUSTIN_ENV}=/path/to/austin), or use --sampler py-spy",
     )
 
 

@@ -4,23 +4,19 @@ the fix."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from samplers.errors import (
     FlametopError,
     NotPythonError,
     SamplerFailedError,
-    SamplerMissingError,
     TargetNotFoundError,
 )
 from samplers.model import Frame, Sample
 from samplers.permissions import permission_error
+from samplers.system import find_tool
 
 PYSPY_ENV = "FLAMETOP_PYSPY"
 
@@ -34,23 +30,11 @@ _SAMPLES_RE = re.compile(r"Samples:\s*(\d+)\s+Errors:\s*(\d+)")
 
 def find_pyspy() -> str:
     """The py-spy to run: $FLAMETOP_PYSPY, else PATH, else next to this interpreter."""
-    override = os.environ.get(PYSPY_ENV)
-    if override:
-        if os.path.isfile(override) and os.access(override, os.X_OK):
-            return override
-        raise SamplerMissingError(
-            f"py-spy not found at {PYSPY_ENV}={override}: point it at a py-spy executable "
-            "or unset it"
-        )
-    found = shutil.which("py-spy")
-    if found:
-        return found
-    beside = Path(sys.executable).parent / "py-spy"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    raise SamplerMissingError(
+    return find_tool(
+        "py-spy",
+        PYSPY_ENV,
         "py-spy is not installed: run `pip install py-spy` in flametop's environment "
-        f"(or set {PYSPY_ENV}=/path/to/py-spy)"
+        f"(or set {PYSPY_ENV}=/path/to/py-spy)",
     )
 
 

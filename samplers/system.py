@@ -4,11 +4,14 @@ overhead), and finding the Python process behind a command flametop started."""
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import time
 from pathlib import Path
 
 import psutil
 
+from samplers.errors import SamplerMissingError
 from samplers.model import SystemReading
 
 
@@ -220,3 +223,22 @@ def cwd_of(pid: int) -> Path | None:
         return Path(psutil.Process(pid).cwd())
     except (psutil.Error, OSError):
         return None
+
+
+def find_tool(name: str, env_var: str, missing: str) -> str:
+    """A sampler executable: $env_var, else PATH, else next to this interpreter (a venv
+    whose bin is not on PATH). `missing` is the message when none is found."""
+    override = os.environ.get(env_var)
+    if override:
+        if os.path.isfile(override) and os.access(override, os.X_OK):
+            return override
+        raise SamplerMissingError(
+            f"{name} not found at {env_var}={override}: point it at a {name} executable or unset it"
+        )
+    found = shutil.which(name)
+    if found:
+        return found
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    raise SamplerMissingError(missing)
