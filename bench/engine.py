@@ -13,9 +13,9 @@ import subprocess
 import time
 
 from bench.common import PYTHON, ROOT, Line, Measure, not_measured
-from samplers.snapshot import View
-from samplers.synthetic import synthetic_batches
-from samplers.tree import StackTree
+from samplers.backends.synthetic import synthetic_batches
+from samplers.tree.snapshot import View
+from samplers.tree.stacktree import StackTree
 
 STACKS = (1_000, 10_000, 100_000)
 SECONDS = 120  # of synthetic profile at 100 Hz on 4 threads; the last 30 s are measured

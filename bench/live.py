@@ -42,7 +42,6 @@ RATE = 100
 RUN_S = 10.0  # each top condition; throughput and CPU are taken over [STEADY_FROM, STEADY_TO)
 STEADY_FROM, STEADY_TO = 3.0, 9.0
 TMUX = ["tmux", "-L", os.environ.get("FLAMETOP_BENCH_TMUX", "flametop-bench"), "-f", "/dev/null"]
-AUSTIN = "flametop-austin"  # `--sampler austin` (experimental) in figures 1-4
 
 
 def _start_target(seconds: float) -> subprocess.Popen[str]:
@@ -81,10 +80,9 @@ def _throughput(out: str) -> float:
 # ---- 1 and 4: record --------------------------------------------------------------
 
 
-def _record_flametop(pid: int, out: Path, sampler: str = "py-spy") -> tuple[dict[str, int], float]:
+def _record_flametop(pid: int, out: Path) -> tuple[dict[str, int], float]:
     """(folded counts, seconds sampled as the file's metadata states)."""
     cmd = [str(BIN / "flametop"), "record", "--pid", str(pid), "-d", str(RECORD_S)]
-    cmd += ["--sampler", sampler]
     cmd += ["--rate", str(RATE), "-o", str(out), "--force"]
     proc = run(cmd, timeout=RECORD_S + 30)
     if proc.returncode != 0:
@@ -107,7 +105,7 @@ def _record_pyspy(pid: int, out: Path) -> tuple[dict[str, int], float]:
 
 
 def record_figures(repeats: int) -> list[Line]:
-    who_all = ("flametop", "py-spy", AUSTIN)
+    who_all = ("flametop", "py-spy")
     cov: dict[str, list[float]] = {who: [] for who in who_all}
     err: dict[str, list[float]] = {who: [] for who in who_all}
     n_samples: list[int] = []
@@ -117,14 +115,13 @@ def record_figures(repeats: int) -> list[Line]:
             target = _start_target(len(who_all) * RECORD_S + 15)
             try:
                 time.sleep(0.5)
-                order = who_all[i % 3 :] + who_all[: i % 3]  # rotate the order per repeat
+                order = who_all[i % 2 :] + who_all[: i % 2]  # rotate the order per repeat
                 for who in order:
                     out = Path(tmp) / f"{who}-{i}.txt"
                     if who == "py-spy":
                         counts, seconds = _record_pyspy(target.pid, out)
                     else:
-                        sampler = "austin" if who == AUSTIN else "py-spy"
-                        counts, seconds = _record_flametop(target.pid, out, sampler)
+                        counts, seconds = _record_flametop(target.pid, out)
                     cov[who].append(100 * sum(counts.values()) / (RATE * seconds))
                     n_samples.append(sum(counts.values()))
                     err[who].append(abs(100 * leaf_share(counts, HOT) - 75.0))
@@ -136,7 +133,6 @@ def record_figures(repeats: int) -> list[Line]:
     # A share measured from n samples is only known to within its standard error
     # (about 1 point at n = 2000): "no worse than py-spy" is judged within that.
     noise = 100 * (0.75 * 0.25 / max(1, min(n_samples, default=1))) ** 0.5
-    a_cov, a_err = Measure(tuple(cov[AUSTIN]), "%"), Measure(tuple(err[AUSTIN]), "pts")
     return [
         Line(
             "1 coverage",
@@ -162,30 +158,6 @@ def record_figures(repeats: int) -> list[Line]:
             "error of the measured own share of the hot function, from the coverage runs; "
             f"compared with py-spy's within the sampling noise of one standard error ({noise:.1f} pts)",
         ),
-        Line(
-            "1 coverage",
-            "--sampler austin (experimental), same measure",
-            a_cov,
-            peer,
-            "py-spy record",
-            ratio(a_cov, peer),
-            "≥ 97% and ≥ py-spy",
-            a_cov.median >= 97 and a_cov.median >= peer.median,
-            "flametop record --sampler austin: one austin process streaming, no restarts; "
-            "austin sleeps a whole interval after each sample, so it falls behind the asked "
-            "rate: ~1% on an idle machine, several % on a busy one",
-        ),
-        Line(
-            "4 accuracy",
-            "--sampler austin (experimental), same measure",
-            a_err,
-            e_peer,
-            "py-spy record",
-            ratio(a_err, e_peer),
-            "≤ 2 pts and ≤ py-spy",
-            a_err.median <= 2 and a_err.median <= e_peer.median + noise,
-            "",
-        ),
     ]
 
 
@@ -196,8 +168,6 @@ def _tool_cmd(kind: str, pid: int, save_dir: str) -> list[str]:
     if kind == "py-spy top":
         return [str(BIN / "py-spy"), "top", "--pid", str(pid), "--rate", str(RATE)]
     cmd = [str(BIN / "flametop"), "top", "--pid", str(pid), "--save-dir", save_dir]
-    if kind.endswith("--sampler austin"):
-        cmd += ["--sampler", "austin"]
     return cmd + (["--production"] if kind.endswith("--production") else [])
 
 
@@ -271,7 +241,6 @@ def top_figures(repeats: int, budget: Budget) -> list[Line]:
         "py-spy top",
         "flametop top",
         "flametop top --production",
-        "flametop top --sampler austin",
     )
     thr: dict[str, list[float]] = {k: [] for k in kinds}
     cpu: dict[str, list[float]] = {k: [] for k in kinds}
@@ -297,7 +266,6 @@ def top_figures(repeats: int, budget: Budget) -> list[Line]:
     lines: list[Line] = []
     note = "; ".join(dict.fromkeys(failures))
     ft, ps, prod = "flametop top", "py-spy top", "flametop top --production"
-    aus = "flametop top --sampler austin"
     if cpu[ft] and cpu[ps]:
         ours, peer = Measure(tuple(cpu[ft]), "% CPU"), Measure(tuple(cpu[ps]), "% CPU")
         r = ratio(ours, peer)
@@ -329,38 +297,18 @@ def top_figures(repeats: int, budget: Budget) -> list[Line]:
         lines.append(
             not_measured("2 own CPU", "flametop top vs py-spy top", note or "no CPU readings")
         )
-    if cpu[aus] and cpu[ps]:
-        ours, peer = Measure(tuple(cpu[aus]), "% CPU"), Measure(tuple(cpu[ps]), "% CPU")
-        r = ratio(ours, peer)
-        lines.append(
-            Line(
-                "2 own CPU",
-                "flametop top --sampler austin (experimental; app + austin child) vs py-spy top",
-                ours,
-                peer,
-                ps,
-                r,
-                "≤ 1.3× py-spy top",
-                r is not None and r <= 1.3,
-                "same measure; the app itself "
-                + Measure(tuple(x[0] for x in split[aus]), "%").text()
-                + " and its one austin child "
-                + Measure(tuple(x[1] for x in split[aus]), "%").text(),
-            )
-        )
     alone = Measure(tuple(thr["alone"]), "units/s", 0)
     for kind, goal in (
         (ps, ""),
         (ft, "≥ py-spy top's"),
         (prod, "≥ 99% of alone"),
-        (aus, "≥ py-spy top's"),
     ):
         if not thr[kind] or not alone.median:
             lines.append(not_measured("3 slowdown", kind, "no throughput readings"))
             continue
         rel = Measure(tuple(100 * v / alone.median for v in thr[kind]), "% of alone")
         met: bool | None = None
-        if kind in (ft, aus) and thr[ps]:
+        if kind == ft and thr[ps]:
             met = statistics.median(thr[kind]) >= 0.99 * statistics.median(thr[ps])
         elif kind == prod:
             met = rel.median >= 99.0
@@ -375,8 +323,7 @@ def top_figures(repeats: int, budget: Budget) -> list[Line]:
                 goal,
                 met,
                 "work per second not spent waiting for a CPU (schedstat)"
-                + ("; flametop within 1% of py-spy top counts as no slower" if kind == ft else "")
-                + ("; austin reads without pausing the target" if kind == aus else ""),
+                + ("; flametop within 1% of py-spy top counts as no slower" if kind == ft else ""),
             )
         )
     if start[ft] and start[ps]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import resource
 
+from samplers.backends.replay import ReplaySampler
+from samplers.backends.synthetic import synthetic_batches
 from samplers.clock import FakeClock
 from samplers.model import Metadata, Profile
-from samplers.replay import ReplaySampler
-from samplers.snapshot import View
-from samplers.synthetic import synthetic_batches
-from samplers.tree import StackTree
+from samplers.tree.snapshot import View
+from samplers.tree.stacktree import StackTree
 
 MINUTES = (1, 5, 10, 30, 60)
 

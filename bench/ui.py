@@ -21,12 +21,12 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.common import Line, Measure, not_measured
+from samplers.backends.replay import ReplaySampler
+from samplers.backends.synthetic import synthetic_profile
 from samplers.clock import FakeClock
 from samplers.model import Frame, Metadata, Profile, Sample, SampleBatch
-from samplers.replay import ReplaySampler
-from samplers.snapshot import Snapshot, View
-from samplers.synthetic import synthetic_profile
-from samplers.tree import StackTree
+from samplers.tree.snapshot import Snapshot, View
+from samplers.tree.stacktree import StackTree
 
 SIZE = (160, 50)
 T0 = 1_700_000_000.0

@@ -199,7 +199,7 @@ def steady_readings(seconds: int = 30) -> list[SystemReading]:
 def steady_app(save_dir: Any = "flametop-snapshots", hostile: int = 0) -> Any:
     """A deterministic App: fixed batches and readings, fixed clock, no live monitor."""
     from samplers.model import Metadata
-    from samplers.tree import StackTree
+    from samplers.tree.stacktree import StackTree
     from tui.app import FlametopApp
 
     tree = StackTree(rate=100.0)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from samplers.model import Frame
-from samplers.snapshot import CallNode, Snapshot, View
-from tui.icicle_layout import IcicleCell
+from samplers.tree.snapshot import CallNode, Snapshot, View
+from tui.render.icicle_layout import IcicleCell
 
 
 def node(

@@ -14,7 +14,7 @@ import pytest
 from support_app import sync, table_functions, wait_for
 from support_report import cli
 
-from tui.cmd_view import build_app
+from tui.commands.view import build_app
 
 DATA = Path(__file__).parent / "data"
 

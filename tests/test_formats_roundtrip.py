@@ -203,8 +203,8 @@ def test_folded_writes_each_stack_once_with_its_summed_count_in_a_stable_order()
     # GIVEN a recording of three 1 s py-spy chunks; each chunk is parsed on its own, so
     # equal frames are distinct objects from one batch to the next (as `record` sees them)
     from samplers.formats import folded
+    from samplers.formats.pyspy_raw import parse_raw
     from samplers.model import Metadata, SampleBatch
-    from samplers.pyspy_raw import parse_raw
 
     chunk = "main (app.py:9);work (app.py:3) 7\nmain (app.py:9);idle (app.py:5) 2\n"
     batches = tuple(
@@ -224,7 +224,7 @@ def test_folded_writes_each_stack_once_with_its_summed_count_in_a_stable_order()
 
 def test_capture_reader_shares_one_tuple_per_stack_across_batches(tmp_path: Path) -> None:
     # GIVEN a capture of many seconds that repeat the same stacks (as every long run does)
-    from samplers.synthetic import synthetic_profile
+    from samplers.backends.synthetic import synthetic_profile
 
     profile = synthetic_profile(n_stacks=50, seconds=20, threads=2, seed=3)
     # WHEN it is read back

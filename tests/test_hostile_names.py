@@ -21,7 +21,7 @@ from support_targets import target_path
 from samplers.formats import read_profile
 from samplers.formats.folded import read as read_folded
 from samplers.model import Profile
-from tui.cmd_view import build_app
+from tui.commands.view import build_app
 
 pytestmark = pytest.mark.pyspy
 

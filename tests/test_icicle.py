@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.pilot import Pilot
 
 from samplers.model import Frame
-from samplers.snapshot import Snapshot
+from samplers.tree.snapshot import Snapshot
 from tui.widgets.icicle import Icicle
 
 # --- widget -----------------------------------------------------------------------------

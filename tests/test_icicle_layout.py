@@ -11,8 +11,8 @@ from rich.cells import cell_len
 from support_icicle import HANDLE, LOAD, MAIN, SERVE, TREE, by_path, node, root
 
 from samplers.model import Frame
-from samplers.snapshot import CallNode
-from tui.icicle_layout import (
+from samplers.tree.snapshot import CallNode
+from tui.render.icicle_layout import (
     IcicleCell,
     cell_label,
     find_node,
@@ -20,7 +20,7 @@ from tui.icicle_layout import (
     printable,
     truncate,
 )
-from tui.palette import (
+from tui.render.palette import (
     GREW_STRONG,
     SHRANK,
     package_of,

@@ -6,11 +6,11 @@ checks the structures that bound it."""
 
 from __future__ import annotations
 
+from samplers.backends.replay import ReplaySampler
+from samplers.backends.synthetic import synthetic_batches
 from samplers.model import Metadata, Profile
-from samplers.replay import ReplaySampler
-from samplers.snapshot import View
-from samplers.synthetic import synthetic_batches
-from samplers.tree import StackTree
+from samplers.tree.snapshot import View
+from samplers.tree.stacktree import StackTree
 
 N_STACKS = 400
 SECONDS = 3600

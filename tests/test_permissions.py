@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from samplers.backends.pyspy_tool import classify_failure
 from samplers.errors import PermissionDeniedError
-from samplers.permissions import AccessFacts, gather, permission_error
-from samplers.pyspy_raw import classify_failure
+from samplers.target.permissions import AccessFacts, gather, permission_error
 
 ROOT_FULL = AccessFacts(euid=0, target_uid=1000, yama_scope=None, cap_sys_ptrace=True)
 STARTED = "`flametop top -- CMD`"
@@ -68,14 +68,14 @@ def test_py_spy_stderr_is_classified_with_this_hosts_facts(
     # flametop without CAP_SYS_PTRACE, as an ordinary user on Ubuntu
     yama = tmp_path / "ptrace_scope"
     yama.write_text("1\n")
-    monkeypatch.setattr("samplers.permissions.YAMA_PATH", yama)
-    monkeypatch.setattr("samplers.permissions.os.geteuid", lambda: os.getuid() + 1)
+    monkeypatch.setattr("samplers.target.permissions.YAMA_PATH", yama)
+    monkeypatch.setattr("samplers.target.permissions.os.geteuid", lambda: os.getuid() + 1)
     facts = gather(os.getpid())
     assert facts.yama_scope == 1
     # WHEN py-spy fails the way it does there
     stderr = "Error: Failed to get process executable name.\n\nCaused by:\n    0: Permission denied (os error 13)\n"
     monkeypatch.setattr(
-        "samplers.permissions.gather",
+        "samplers.target.permissions.gather",
         lambda pid: AccessFacts(facts.euid, facts.euid, facts.yama_scope, False),
     )
     error = classify_failure(os.getpid(), stderr)

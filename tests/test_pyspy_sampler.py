@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from support_targets import running_target
 
+from samplers.backends.pyspy_cli import PySpySampler
+from samplers.backends.pyspy_run import estimate_ticks
+from samplers.backends.pyspy_tool import PYSPY_ENV, classify_failure, find_pyspy
 from samplers.errors import (
     NotPythonError,
     PermissionDeniedError,
@@ -19,16 +22,8 @@ from samplers.errors import (
     SamplerMissingError,
     TargetNotFoundError,
 )
+from samplers.formats.pyspy_raw import parse_raw, parse_raw_line
 from samplers.model import Frame, SampleBatch
-from samplers.pyspy import PySpySampler
-from samplers.pyspy_raw import (
-    PYSPY_ENV,
-    classify_failure,
-    find_pyspy,
-    parse_raw,
-    parse_raw_line,
-)
-from samplers.pyspy_run import estimate_ticks
 
 # -- parsing -----------------------------------------------------------------------
 

@@ -16,8 +16,9 @@ import pytest
 from support_targets import REPO, flametop_cmd, run_flametop, running_target, target_path
 
 from samplers.formats import read_profile
+from samplers.formats.validate import validate_outputs
 from samplers.model import Frame, Metadata, Profile, Sample, SampleBatch
-from samplers.record import hottest, validate_outputs
+from samplers.session.record import hottest
 
 pytestmark = [pytest.mark.pyspy, pytest.mark.slow]
 

@@ -18,9 +18,9 @@ import psutil
 import pytest
 from support_targets import REPO, run_flametop, running_target, target_path
 
+from samplers.backends.pyspy_cli import PySpySampler
+from samplers.backends.pyspy_tool import PYSPY_ENV, find_pyspy
 from samplers.errors import NotPythonError
-from samplers.pyspy import PySpySampler
-from samplers.pyspy_raw import PYSPY_ENV, find_pyspy
 
 pytestmark = pytest.mark.pyspy
 

@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
+from samplers.backends.replay import ReplaySampler, synthetic_profile
 from samplers.clock import FakeClock
 from samplers.model import Frame, Metadata, Profile, Sample, SampleBatch, SystemReading
-from samplers.replay import ReplaySampler, synthetic_profile
 
 T0 = 5_000.0
 STACK = (Frame("main", "a.py", 1), Frame("hot", "a.py", 2))

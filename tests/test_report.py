@@ -1,4 +1,4 @@
-"""`flametop report`: the numbers (samplers/report.py), the table in a pipe and on a
+"""`flametop report`: the numbers (samplers/session/report.py), the table in a pipe and on a
 terminal, the JSON schema, the diff against a baseline, and conversion with -o."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import pytest
 from rich.console import Console
 from support_report import HOT, MAIN, REC, WARM, cli, hot_profile, profile_of
 
+from samplers.backends.synthetic import synthetic_profile
 from samplers.formats import read_profile, write_profile
 from samplers.model import Frame
-from samplers.report import SCHEMA, build_diff, build_report
-from samplers.snapshot import View
-from samplers.synthetic import synthetic_profile
-from samplers.tree import StackTree
-from tui.report_table import print_report
+from samplers.session.report import SCHEMA, build_diff, build_report
+from samplers.tree.snapshot import View
+from samplers.tree.stacktree import StackTree
+from tui.render.report_table import print_report
 
 ANSI = re.compile(r"\x1b\[")
 

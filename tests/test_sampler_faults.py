@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from support_targets import run_flametop, running_target, target_path
 
+from samplers.backends.pyspy_cli import PySpySampler
+from samplers.backends.pyspy_run import PySpyOptions
+from samplers.backends.pyspy_tool import classify_failure
 from samplers.errors import NotPythonError
 from samplers.model import SampleBatch
-from samplers.pyspy import PySpySampler
-from samplers.pyspy_raw import classify_failure
-from samplers.pyspy_run import PySpyOptions
 
 
 @dataclass

@@ -17,8 +17,9 @@ from support_targets import REPO, run_flametop, target_path
 
 from samplers.errors import OutputError
 from samplers.formats import read_profile, write_profile
+from samplers.formats.validate import OutputSpec
 from samplers.model import Metadata, Profile
-from samplers.record import OutputSpec, write_outputs
+from samplers.session.record import write_outputs
 from tui.saving import autosave, base_name, save_snapshot
 
 SOURCES = sorted((REPO / "samplers").rglob("*.py")) + sorted((REPO / "tui").rglob("*.py"))
@@ -229,7 +230,7 @@ def test_the_started_command_gets_the_users_environment_and_literal_arguments(
 def test_top_starts_its_command_with_the_users_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.cmd_top import _start_target, _stop_target
+    from tui.commands.top import _start_target, _stop_target
 
     seen = tmp_path / "env.txt"
     monkeypatch.setenv("FLAMETOP_USER_VAR", "top sees it")

@@ -14,8 +14,8 @@ import psutil
 import pytest
 from support_targets import REPO, kill_tree, running_target, target_path
 
-from samplers.meta import build_metadata, git_commit_of, python_version_of, utc_iso
-from samplers.system import (
+from samplers.target.facts import build_metadata, git_commit_of, python_version_of, utc_iso
+from samplers.target.system import (
     SystemMonitor,
     find_python_process,
     looks_like_python,

@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from samplers.model import Frame
-from samplers.snapshot import CallNode, FunctionStat, Snapshot, View
+from samplers.tree.snapshot import CallNode, FunctionStat, Snapshot, View
 from tui.widgets.top_table import TopTable
 
 

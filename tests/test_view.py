@@ -24,8 +24,8 @@ from support_report import cli
 
 from samplers.formats import write_profile
 from samplers.model import Metadata, Profile, Sample, SampleBatch
-from tui.cmd_view import build_app
-from tui.timeline import Timeline, clock
+from tui.commands.view import build_app
+from tui.render.timeline import Timeline, clock
 from tui.view_app import FILE_BASELINE, ViewApp
 from tui.widgets.header import FlametopHeader
 from tui.widgets.time_slider import TimeSlider

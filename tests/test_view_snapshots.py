@@ -1,7 +1,7 @@
 """Screen snapshots of `flametop view` (pytest-textual-snapshot): a replayed capture with
 its timeline and rails at 80×24 and 120×40, and a static speedscope file against a
 baseline (Δ column, icicle legend) in colour and with NO_COLOR. The files are made at
-test time from samplers/synthetic.py (fixed seed, fixed timestamps) plus fixed readings.
+test time from samplers/backends/synthetic.py (fixed seed, fixed timestamps) plus fixed readings.
 Update with `--snapshot-update` after looking at the new SVGs."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from support_app import steady_readings, wait_for
 
+from samplers.backends.synthetic import synthetic_profile
 from samplers.formats import write_profile
 from samplers.model import Profile
-from samplers.synthetic import synthetic_profile
-from tui.cmd_view import build_app
+from tui.commands.view import build_app
 from tui.view_app import ViewApp
 
 SECONDS = 30

@@ -12,11 +12,11 @@ from contextlib import contextmanager
 import pytest
 from support_app import HOT, second
 
-import tui.worker
+import samplers.session.live
 from samplers.model import Health, SampleBatch
-from samplers.snapshot import View
-from samplers.tree import StackTree
-from tui.worker import LoopUpdate, SamplingLoop
+from samplers.session.live import LoopUpdate, SamplingLoop
+from samplers.tree.snapshot import View
+from samplers.tree.stacktree import StackTree
 
 FOREVER = 3600.0  # a wait that would fail any test that sat through it
 
@@ -95,8 +95,8 @@ def _shown(updates: list[LoopUpdate], view: View, samples: int) -> bool:
 @pytest.fixture
 def no_idle_wakeups(monkeypatch: pytest.MonkeyPatch) -> None:
     # Without them only the wake-ups under test can end a wait.
-    monkeypatch.setattr(tui.worker, "MAX_SLEEP", FOREVER)
-    monkeypatch.setattr(tui.worker, "STATUS_INTERVAL", FOREVER)
+    monkeypatch.setattr(samplers.session.live, "MAX_SLEEP", FOREVER)
+    monkeypatch.setattr(samplers.session.live, "STATUS_INTERVAL", FOREVER)
 
 
 @pytest.mark.usefixtures("no_idle_wakeups")

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.driver import Driver
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widgets import Footer
@@ -26,10 +25,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from samplers.clock import Clock
 from samplers.model import Health, Metadata, Profile, Sampler
-from samplers.snapshot import Snapshot, View
-from tui.hangup import ExitGuard
+from samplers.session.live import LoopUpdate, Monitor, SamplingLoop, Tree
+from samplers.tree.snapshot import Snapshot, View
+from tui.hangup import ExitGuard, terminal_driver
 from tui.keys import bindings, help_rows
-from tui.safe_text import clean
+from tui.render.safe_text import clean
 from tui.saving import autosave, base_name, save_snapshot
 from tui.view_actions import ViewActions
 from tui.widgets.filter_bar import FilterBar
@@ -46,7 +46,6 @@ from tui.widgets.help import HelpScreen
 from tui.widgets.icicle import Icicle
 from tui.widgets.rails import Rails, RailsInfo
 from tui.widgets.top_table import TopTable
-from tui.worker import LoopUpdate, Monitor, SamplingLoop, Tree
 
 LATENCY_KEPT = 1200  # 5 min of snapshots at 4 per second
 ERROR_SHOWN_S = 60.0  # the header keeps an error this long (notifications say it at once)
@@ -84,9 +83,9 @@ class FlametopApp(ViewActions, App[int]):
         sampler_started: bool = False,
         exit_guard: ExitGuard | None = None,
     ) -> None:
-        super().__init__(driver_class=_terminal_driver() if exit_guard else None)
+        super().__init__(driver_class=terminal_driver() if exit_guard else None)
         if tree is None:
-            from samplers.tree import StackTree
+            from samplers.tree.stacktree import StackTree
 
             tree = StackTree(rate=rate)
         self.target = target
@@ -391,12 +390,3 @@ class FlametopApp(ViewActions, App[int]):
                 self.autosaved, self.autosave_errors = result.written, result.errors
         finally:
             self._autosave_lock.release()
-
-
-def _terminal_driver() -> type[Driver] | None:
-    """In a real terminal: Textual's driver, made to survive a hang-up."""
-    try:
-        from tui.safe_driver import HangupSafeDriver
-    except ImportError:  # no termios (Windows): Textual's own choice
-        return None
-    return HangupSafeDriver

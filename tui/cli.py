@@ -16,11 +16,11 @@ from samplers.errors import FlametopError
 from samplers.model import MODES
 
 COMMANDS = {
-    "top": ("tui.cmd_top", "run_top"),
-    "record": ("tui.cmd_record", "run_record"),
-    "view": ("tui.cmd_view", "run_view"),
-    "report": ("tui.cmd_report", "run_report"),
-    "demo": ("tui.cmd_top", "run_demo"),
+    "top": ("tui.commands.top", "run_top"),
+    "record": ("tui.commands.record", "run_record"),
+    "view": ("tui.commands.view", "run_view"),
+    "report": ("tui.commands.report", "run_report"),
+    "demo": ("tui.commands.top", "run_demo"),
 }
 
 FORMAT_CHOICES = ("svg", "pprof", "speedscope", "folded", "flametop")
@@ -63,10 +63,9 @@ def _add_sampling_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--sampler",
-        choices=("py-spy", "austin"),
+        choices=("py-spy",),
         default="py-spy",
-        help="py-spy (default; restarted every second) or austin (experimental: one "
-        "continuous stream, cpu and wall modes; pip install 'austin-dist>=3.7,<4')",
+        help="py-spy (the default: restarted every second)",
     )
     g.add_argument("--threads", action="store_true", help="a root frame per thread")
     g.add_argument("--native", action="store_true", help="include native (C) frames")

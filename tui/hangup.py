@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import asyncio
 
+    from textual.driver import Driver
+
 GRACE_S = 3.0
 THREADS_JOIN_S = 1.0
 SIGNALS = (signal.SIGHUP, signal.SIGTERM)
@@ -146,3 +148,12 @@ def flush_and_exit(code: int) -> None:
         except Exception:  # noqa: BLE001, S110 - a dead terminal
             pass
     os._exit(code)
+
+
+def terminal_driver() -> type[Driver] | None:
+    """In a real terminal: Textual's driver, made to survive a hang-up."""
+    try:
+        from tui.safe_driver import HangupSafeDriver
+    except ImportError:  # no termios (Windows): Textual's own choice
+        return None
+    return HangupSafeDriver

@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from samplers.errors import FlametopError
-from samplers.fileio import atomic_write
+from samplers.formats.fileio import atomic_write
 from samplers.model import Frame, Profile, Sample, SampleBatch
-from samplers.snapshot import Snapshot, View
-from samplers.treeindex import text_matcher
+from samplers.tree.index import text_matcher
+from samplers.tree.snapshot import Snapshot, View
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from samplers.model import MODES
-from samplers.snapshot import Snapshot, View
+from samplers.tree.snapshot import Snapshot, View
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.header import window_label
 from tui.widgets.thread_chooser import ThreadChoice, ThreadChooser
 from tui.widgets.top_table import TopTable
 
 if TYPE_CHECKING:
-    from tui.worker import LoopUpdate, SamplingLoop
+    from samplers.session.live import LoopUpdate, SamplingLoop
 
 WINDOWS: tuple[float | None, ...] = (5.0, 30.0, 300.0, None)
 

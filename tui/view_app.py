@@ -19,11 +19,11 @@ from textual.binding import Binding
 from textual.widget import Widget
 
 from samplers.model import Health, Metadata, Profile, SampleBatch, Sampler, SystemReading
-from samplers.snapshot import Snapshot, View
-from samplers.tree import StackTree
+from samplers.tree.snapshot import Snapshot, View
+from samplers.tree.stacktree import StackTree
 from tui.app import FlametopApp, SnapshotReady
 from tui.keys import help_rows
-from tui.timeline import Timeline
+from tui.render.timeline import Timeline
 from tui.widgets.header import FlametopHeader
 from tui.widgets.help import HelpScreen
 from tui.widgets.time_slider import TimeSlider

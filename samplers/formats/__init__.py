@@ -9,8 +9,9 @@ Public API (implemented in samplers/formats/registry.py and re-exported here):
 
 Also: READABLE (FORMATS less "svg", plus "chrometrace"), `svg.write_diff(new, baseline)`
 for the differential flame graph, and `registry.parse(data, fmt)` / `registry.WRITERS` for
-bytes in memory. Every writer's output goes through samplers.fileio.atomic_write (0600,
-never replacing a file unless asked).
+bytes in memory. Every writer's output goes through samplers.formats.fileio.atomic_write
+(0600, never replacing a file unless asked). validate.py checks outputs before any work;
+pyspy_raw.py reads py-spy's raw output (live chunks).
 """
 
 from samplers.formats.registry import (

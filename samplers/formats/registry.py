@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from samplers.errors import FormatError, OutputError
-from samplers.fileio import atomic_write
 from samplers.formats import capture, chrometrace, folded, pprof, speedscope, svg
 from samplers.formats.common import GZIP_MAGIC, MAX_DECOMPRESSED, gunzip, gunzip_head
+from samplers.formats.fileio import atomic_write
 from samplers.model import Profile
 
 FORMATS: tuple[str, ...] = ("svg", "pprof", "speedscope", "folded", "flametop")

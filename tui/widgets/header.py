@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.safe_text import clean
+from tui.render.safe_text import clean
 
 STATE_LIVE = "LIVE"
 STATE_PAUSED = "PAUSED"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -18,12 +17,18 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from samplers.model import Frame
-from samplers.snapshot import Snapshot
-from tui.icicle_layout import IcicleCell, layout_icicle, printable, truncate
-from tui.palette import legend, style_for_delta, style_for_frame
+from samplers.tree.snapshot import Snapshot
+from tui.render.icicle_layout import (
+    IcicleCell,
+    cell_text,
+    layout_icicle,
+    printable,
+    truncate,
+    zoom_prefix,
+)
+from tui.render.palette import legend, style_for_delta, style_for_frame
 
 Path = tuple[Frame, ...]
-SEPARATOR = "│"
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +259,7 @@ class Icicle(Widget, can_focus=True):
                         style += mark_style
                     if cell is cursor:
                         style += cursor_style
-                    segments.append(Segment(_cell_text(cell), style))
+                    segments.append(Segment(cell_text(cell), style))
                     x = cell.end
                 if x < width:
                     segments.append(Segment(" " * (width - x), base))
@@ -307,7 +312,7 @@ class Icicle(Widget, can_focus=True):
         if self._layout is not None and self._layout.key == key:
             return self._layout
         cells = layout_icicle(snapshot.root, width, rows)
-        prefix = _zoom_prefix(snapshot)
+        prefix = zoom_prefix(snapshot)
         grouped: list[list[IcicleCell]] = []
         for cell in cells:
             if cell.row == len(grouped):
@@ -367,7 +372,7 @@ class Icicle(Widget, can_focus=True):
 
     def _surviving_cursor(self, snapshot: Snapshot, cursor: Path) -> Path:
         """`cursor`, or its deepest ancestor present in `snapshot`'s tree."""
-        prefix = _zoom_prefix(snapshot)
+        prefix = zoom_prefix(snapshot)
         root_path = prefix + (() if snapshot.root.frame is None else (snapshot.root.frame,))
         if cursor[: len(root_path)] != root_path:
             # Outside the zoomed subtree (or above it): back to the shown root.
@@ -384,24 +389,6 @@ class Icicle(Widget, can_focus=True):
     @staticmethod
     def _is_zoomed(snapshot: Snapshot) -> bool:
         return bool(snapshot.view.zoom) or snapshot.root.frame is not None
-
-
-def _zoom_prefix(snapshot: Snapshot) -> Path:
-    """Absolute path above the snapshot's root: the zoom, less the root's own frame."""
-    zoom, frame = snapshot.view.zoom, snapshot.root.frame
-    if frame is None:
-        return zoom
-    if zoom and zoom[-1] == frame:
-        return zoom[:-1]
-    return ()
-
-
-def _cell_text(cell: IcicleCell) -> str:
-    """The label padded to the cell, with a separator in its last column."""
-    if cell.width <= 1:
-        return SEPARATOR[: cell.width]
-    pad = cell.width - 1 - cell_len(cell.label)
-    return cell.label + " " * max(0, pad) + SEPARATOR
 
 
 def _text_strip(text: str, width: int, style: Style) -> Strip:

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from samplers.model import SystemReading
-from tui.sparkline import human_bytes, percentile, sparkline
+from tui.render.sparkline import human_bytes, percentile, sparkline
 
 MIN_SPARK = 4
 

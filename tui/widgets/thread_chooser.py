@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from tui.safe_text import clean
+from tui.render.safe_text import clean
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.timeline import Timeline, clock, utc
+from tui.render.timeline import Timeline, clock, utc
 
 BAR_MIN = 10
 

@@ -21,9 +21,9 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from samplers.model import Frame
-from samplers.snapshot import FunctionStat, Snapshot
-from tui.safe_text import clean
-from tui.sparkline import human_seconds, sparkline
+from samplers.tree.snapshot import FunctionStat, Snapshot
+from tui.render.safe_text import clean
+from tui.render.sparkline import human_seconds, sparkline
 
 SortKey = Literal["own", "total", "own_s", "total_s"]
 SORT_KEYS: tuple[SortKey, ...] = ("own", "total", "own_s", "total_s")

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
+from samplers.backends.pyspy_run import estimate_ticks
+from samplers.backends.synthetic import synthetic_batches, synthetic_profile
 from samplers.clock import Clock, RealClock
 from samplers.model import Health, Profile, SampleBatch, SamplerState, SystemReading
-from samplers.pyspy_run import estimate_ticks
-from samplers.synthetic import synthetic_batches, synthetic_profile
 
 __all__ = ["ReplaySampler", "synthetic_batches", "synthetic_profile"]
 

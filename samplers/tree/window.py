@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from samplers.treebuckets import Bucket
-from samplers.treeindex import ROOT, THREAD_BITS, THREAD_MASK, StackIndex
-from samplers.treequery import Folded, fold
+from samplers.tree.buckets import Bucket
+from samplers.tree.index import ROOT, THREAD_BITS, THREAD_MASK, StackIndex
+from samplers.tree.query import Folded, fold
 
 
 def apply_counts(

@@ -1,4 +1,4 @@
-"""`flametop record`: the command-line shell over samplers.record — turns arguments into
+"""`flametop record`: the command-line shell over samplers.session.record — turns arguments into
 a request, stops cleanly on Ctrl-C / SIGTERM, and prints the summary."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from collections.abc import Callable
 from types import FrameType
 
 from samplers.errors import SamplerFailedError
-from samplers.record import RecordRequest, RecordResult, hottest, record, validate_outputs
-from tui.safe_text import clean
+from samplers.formats.validate import validate_outputs
+from samplers.session.record import RecordRequest, RecordResult, hottest, record
+from tui.render.safe_text import clean
 
 
 def _say(line: str) -> None:

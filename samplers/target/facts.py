@@ -13,7 +13,7 @@ from pathlib import Path
 
 from samplers import __version__
 from samplers.model import Metadata
-from samplers.system import cmdline_of, cwd_of
+from samplers.target.system import cmdline_of, cwd_of
 
 _LIBPYTHON_RE = re.compile(r"libpython(\d+\.\d+)")
 _VERSION_RE = re.compile(r"Python (\d+\.\d+\.\d+\S*)")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from samplers.backends.replay import ReplaySampler
 from samplers.errors import FormatError
 from samplers.model import Profile
-from samplers.replay import ReplaySampler
-from samplers.tree import StackTree
-from tui.cmd_report import load_profile
+from samplers.tree.stacktree import StackTree
+from tui.commands.report import load_profile
 from tui.view_app import ViewApp, ViewTree
 
 

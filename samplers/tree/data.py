@@ -1,7 +1,7 @@
 """The state behind StackTree: interned stacks, time buckets, running and sliding folds,
 and the selections a snapshot is built from (window, thread filter, zoom, baseline).
 
-StackTree (samplers/tree.py) owns one TreeData behind its lock and turns selections into
+StackTree (samplers/tree/stacktree.py) owns one TreeData behind its lock and turns selections into
 Snapshot content; nothing here is thread-safe on its own.
 """
 
@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 from typing import cast
 
 from samplers.model import SampleBatch
-from samplers.snapshot import View
-from samplers.treebuckets import Bucket, BucketStore
-from samplers.treehistory import BucketCounts, HistoryCache
-from samplers.treeindex import ROOT, THREAD_BITS, THREAD_MASK, StackIndex, pack
-from samplers.treequery import Folded, RunningFold, fold
-from samplers.treewindow import WindowFold
+from samplers.tree.buckets import Bucket, BucketStore
+from samplers.tree.history import BucketCounts, HistoryCache
+from samplers.tree.index import ROOT, THREAD_BITS, THREAD_MASK, StackIndex, pack
+from samplers.tree.query import Folded, RunningFold, fold
+from samplers.tree.snapshot import View
+from samplers.tree.window import WindowFold
 
 
 @dataclass(slots=True)
@@ -171,7 +171,7 @@ class TreeData:
     def sliding(
         self, buckets: list[Bucket], view: View, g: int, stack_filter: str | None = None
     ) -> Selection:
-        """A live window's selection from its sliding fold (see samplers/treewindow.py);
+        """A live window's selection from its sliding fold (see samplers/tree/window.py);
         with `stack_filter`, of the stacks containing a matching function only."""
         self.index.ensure(g)
         root = self.zoom_root(view, g)

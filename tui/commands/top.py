@@ -102,8 +102,8 @@ def _metadata(pid: int, cmdline: tuple[str, ...], args: argparse.Namespace) -> M
 def _run(
     args: argparse.Namespace, guard: ExitGuard, cmd: list[str] | None, label: str | None = None
 ) -> int:
-    from samplers.factory import make_sampler
-    from samplers.system import SystemMonitor, find_python_process, process_alive
+    from samplers.backends.registry import make_sampler
+    from samplers.target.system import SystemMonitor, find_python_process, process_alive
 
     if not (sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
         raise UsageError(

@@ -1,6 +1,7 @@
-"""`flametop record` without the command line: check the outputs, start or attach to the
-target, sample until the duration, the target's exit or a stop request, and write what
-was collected to every output. Printing is left to the caller."""
+"""`flametop record` without the command line: given outputs already checked
+(samplers/formats/validate.py), start or attach to the target, sample until the duration,
+the target's exit or a stop request, and write what was collected to every output.
+Printing is left to the caller."""
 
 from __future__ import annotations
 
@@ -8,13 +9,12 @@ import ctypes
 import os
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from samplers.backends.registry import find_sampler, make_sampler, sampler_version
 from samplers.errors import (
     FlametopError,
     OutputError,
@@ -23,19 +23,13 @@ from samplers.errors import (
     TargetNotFoundError,
     UsageError,
 )
-from samplers.factory import find_sampler, make_sampler, sampler_version
-from samplers.formats import format_for_output, write_profile
-from samplers.meta import TargetFacts
+from samplers.formats import write_profile
+from samplers.formats.validate import OutputSpec
 from samplers.model import Mode, Profile, SampleBatch, SystemReading
-from samplers.system import SystemMonitor, find_python_process, self_cpu_seconds
+from samplers.target.facts import TargetFacts
+from samplers.target.system import SystemMonitor, find_python_process, self_cpu_seconds
 
 READING_INTERVAL = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class OutputSpec:
-    path: Path
-    fmt: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +45,7 @@ class RecordRequest:
     subprocesses: bool = False
     nonblocking: bool = False
     force: bool = False
-    sampler: str = "py-spy"  # or "austin" (samplers.factory.SAMPLERS)
+    sampler: str = "py-spy"  # one of samplers.backends.registry.SAMPLERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,50 +58,6 @@ class RecordResult:
     written: tuple[OutputSpec, ...] = ()
     exit_code: int = 0
     problems: tuple[str, ...] = field(default=())  # one line each, for exit code 1
-
-
-def validate_outputs(
-    outputs: Sequence[str], formats: Sequence[str] | None, force: bool
-) -> tuple[OutputSpec, ...]:
-    """Check every output before sampling starts, so a typo costs no waiting: a known
-    format, an existing writable directory, and no file in the way unless --force."""
-    if not outputs:
-        raise UsageError("give an output file with -o OUT (for example -o profile.svg)")
-    formats = list(formats or [])
-    if len(formats) > len(outputs):
-        raise UsageError(f"{len(formats)} --format for {len(outputs)} -o; give one per output")
-    specs: list[OutputSpec] = []
-    seen: set[Path] = set()
-    for i, out in enumerate(outputs):
-        path = Path(out)
-        fmt = format_for_output(path, formats[i] if i < len(formats) else None)
-        resolved = path.resolve()
-        if resolved in seen:
-            raise UsageError(f"{out} is given twice with -o; give each output once")
-        seen.add(resolved)
-        _check_writable(path, force)
-        specs.append(OutputSpec(path, fmt))
-    return tuple(specs)
-
-
-def _check_writable(path: Path, force: bool) -> None:
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(
-            f"cannot write {path}: directory {parent} does not exist; create it first"
-        )
-    if path.is_dir():
-        raise OutputError(f"cannot write {path}: it is a directory; give a file name")
-    if path.exists() and not force:
-        raise OutputError(f"{path} exists; add --force to overwrite it or choose another name")
-    try:
-        # Really create a file: permissions, read-only mounts and quotas all show here.
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=".flametop-check-"):
-            pass
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write in {parent} ({exc.strerror or exc}); choose a writable directory"
-        ) from None
 
 
 PR_SET_PTRACER = 0x59616D61  # prctl option of the Yama LSM (linux/prctl.h)

@@ -3,7 +3,7 @@
 immutable, pruned call tree.
 
 Each distinct stack carries its trie nodes and its distinct function keys as int tuples
-(samplers/treeindex.py), so folding is a walk over short tuples; stacks seen once in
+(samplers/tree/index.py), so folding is a walk over short tuples; stacks seen once in
 the selection (most of them, in a live window) are counted by `Counter` at C speed.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 from samplers.model import Frame
-from samplers.snapshot import CallNode
-from samplers.treeindex import ROOT, StackIndex, Trie
+from samplers.tree.index import ROOT, StackIndex, Trie
+from samplers.tree.snapshot import CallNode
 
 _FEW = 8  # up to this many samples, a stack's path is repeated for Counter
 

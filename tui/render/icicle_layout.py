@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 
 from samplers.model import Frame
-from samplers.snapshot import CallNode
-from tui.safe_text import clean
+from samplers.tree.snapshot import CallNode, Snapshot
+from tui.render.safe_text import clean
 
 ELLIPSIS = "…"
 ROOT_LABEL = "all"
+SEPARATOR = "│"  # closes each icicle cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ class IcicleCell:
 
 
 def printable(text: str) -> str:
-    """`text` as the whole TUI shows names from the target (`tui.safe_text.clean`): escape
+    """`text` as the whole TUI shows names from the target (`tui.render.safe_text.clean`): escape
     sequences removed, controls made visible, bidi and other format characters dropped."""
     return clean(text)
 
@@ -182,3 +183,21 @@ def _cell(row: int, x: int, width: int, path: tuple[Frame, ...], node: CallNode)
         delta=node.delta,
         own=node.own,
     )
+
+
+def zoom_prefix(snapshot: Snapshot) -> tuple[Frame, ...]:
+    """Absolute path above the snapshot's root: the zoom, less the root's own frame."""
+    zoom, frame = snapshot.view.zoom, snapshot.root.frame
+    if frame is None:
+        return zoom
+    if zoom and zoom[-1] == frame:
+        return zoom[:-1]
+    return ()
+
+
+def cell_text(cell: IcicleCell) -> str:
+    """The label padded to the cell, with a separator in its last column."""
+    if cell.width <= 1:
+        return SEPARATOR[: cell.width]
+    pad = cell.width - 1 - cell_len(cell.label)
+    return cell.label + " " * max(0, pad) + SEPARATOR

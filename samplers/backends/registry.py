@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from samplers.austin import AustinSampler
-from samplers.austin_run import austin_version, find_austin
+from samplers.backends.pyspy_cli import PySpySampler
+from samplers.backends.pyspy_tool import find_pyspy, pyspy_version
 from samplers.errors import UsageError
-from samplers.pyspy import PySpySampler
-from samplers.pyspy_raw import find_pyspy, pyspy_version
 
-SAMPLERS = ("py-spy", "austin")  # the first is the default
-LiveSampler = PySpySampler | AustinSampler
+SAMPLERS = ("py-spy",)  # the first is the default
+LiveSampler = PySpySampler
 
 
 def find_sampler(name: str) -> str:
     """The sampler's executable; SamplerMissingError naming the install command."""
-    if name == "austin":
-        return find_austin()
     if name == "py-spy":
         return find_pyspy()
     raise UsageError(f"unknown sampler {name!r}: use one of {', '.join(SAMPLERS)}")
 
 
 def sampler_version(name: str, exe: str) -> str:
-    """'py-spy 0.4.3' / 'austin 3.7.0', for the metadata of what was recorded."""
-    return austin_version(exe) if name == "austin" else pyspy_version(exe)
+    """'py-spy 0.4.3', for the metadata of what was recorded."""
+    return pyspy_version(exe)
 
 
 def make_sampler(
@@ -40,8 +36,7 @@ def make_sampler(
     """A sampler of pid, not yet started, with the shared sampling options."""
     if name not in SAMPLERS:
         raise UsageError(f"unknown sampler {name!r}: use one of {', '.join(SAMPLERS)}")
-    cls = AustinSampler if name == "austin" else PySpySampler
-    return cls(
+    return PySpySampler(
         pid,
         mode=mode,
         rate=rate,

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from samplers.report import FunctionRow, ProfileSummary, Report
-from tui.safe_text import clean
+from samplers.session.report import FunctionRow, ProfileSummary, Report
+from tui.render.safe_text import clean
 
 GREW_STYLE = "bold red"
 SHRANK_STYLE = "bold blue"

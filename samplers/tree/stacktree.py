@@ -1,12 +1,12 @@
 """StackTree: the rolling, time-bucketed aggregate of every sample, and the immutable
 `Snapshot`s the UI renders.
 
-Ingest (samplers/treedata.py) interns each (thread, stack) once, adds integer counts to
-time buckets that are compacted as they age (samplers/treebuckets.py), and keeps
+Ingest (samplers/tree/data.py) interns each (thread, stack) once, adds integer counts to
+time buckets that are compacted as they age (samplers/tree/buckets.py), and keeps
 "everything" folded as it goes. A snapshot takes its window's fold -- that running one, a
-sliding one kept current bucket by bucket for live windows (samplers/treewindow.py), or
+sliding one kept current bucket by bucket for live windows (samplers/tree/window.py), or
 a fresh one for a window in the past -- and reads the rows, the pruned call tree
-(samplers/treequery.py), history (samplers/treehistory.py) and baseline deltas off it.
+(samplers/tree/query.py), history (samplers/tree/history.py) and baseline deltas off it.
 Percentages are shares of `Snapshot.total_samples`, so none can exceed 100%.
 """
 
@@ -22,9 +22,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from samplers.model import Health, SampleBatch, SystemReading
-from samplers.snapshot import CallNode, FunctionStat, Snapshot, View
-from samplers.treedata import TreeData
-from samplers.treequery import NodeDelta, build_calltree, fold
+from samplers.tree.data import TreeData
+from samplers.tree.query import NodeDelta, build_calltree, fold
+from samplers.tree.snapshot import CallNode, FunctionStat, Snapshot, View
 
 # The table lists at most this many functions by own plus this many by total (after the
 # function filter): more rows than anyone scrolls, and frozen rows cost time to build.

@@ -29,17 +29,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
+from samplers.backends.lifecycle import SamplerLifecycle
+from samplers.backends.pyspy_run import PySpyOptions, PySpyRun, estimate_ticks
+from samplers.backends.pyspy_tool import classify_failure, find_pyspy, parse_run_summary
 from samplers.errors import (
     FlametopError,
     NotPythonError,
     SamplerFailedError,
     TargetNotFoundError,
 )
-from samplers.lifecycle import SamplerLifecycle
+from samplers.formats.pyspy_raw import parse_raw
 from samplers.model import MODES, Health, SampleBatch
-from samplers.pyspy_raw import classify_failure, find_pyspy, parse_raw, parse_run_summary
-from samplers.pyspy_run import PySpyOptions, PySpyRun, estimate_ticks
-from samplers.system import (
+from samplers.target.system import (
     find_python_process,
     looks_like_python,
     process_alive,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from samplers.model import Health, Metadata, Profile, SampleBatch, Sampler, SystemReading
-from samplers.snapshot import Snapshot, View
+from samplers.tree.snapshot import Snapshot, View
 
 MAX_KEPT_BATCHES = 20_000  # about 5.5 hours of 1 s chunks
 MAX_KEPT_READINGS = 20_000
@@ -28,7 +28,7 @@ MAX_SLEEP = 1.0  # the loop looks around at least this often (stop, finished tar
 
 
 class Tree(Protocol):
-    """What the loop needs of samplers.tree.StackTree."""
+    """What the loop needs of samplers.tree.stacktree.StackTree."""
 
     def add(self, batch: SampleBatch) -> None: ...
     def snapshot(self, view: View) -> Snapshot: ...

@@ -12,12 +12,12 @@ import sys
 from rich.console import Console
 
 from samplers.errors import FormatError, UsageError
-from samplers.fileio import atomic_write
 from samplers.formats import detect_format, read_profile, write_profile
+from samplers.formats.fileio import atomic_write
 from samplers.formats.svg import write_diff
+from samplers.formats.validate import validate_outputs
 from samplers.model import Profile
-from samplers.record import validate_outputs
-from samplers.report import Report, build_diff, build_report, report_json
+from samplers.session.report import Report, build_diff, build_report, report_json
 
 
 def load_profile(path: str, sample_type: str | None = None) -> tuple[Profile, str]:
@@ -78,7 +78,7 @@ def run_report(args: argparse.Namespace) -> int:
             # ASCII only: no raw C1 control character can reach a terminal.
             sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         else:
-            from tui.report_table import print_report
+            from tui.render.report_table import print_report
 
             console = Console(highlight=False, soft_wrap=False)
             print_report(report, args.top, console, fmt, baseline_fmt)

@@ -1,0 +1,1 @@
+"""Sessions: the live sampling loop, `record` and `report` without the command line."""

@@ -1,0 +1,1 @@
+"""The target process: its facts for metadata, attach permissions and system readings."""

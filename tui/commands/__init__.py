@@ -1,0 +1,1 @@
+"""One module per CLI command: top (and demo), record, report and view."""
