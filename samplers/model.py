@@ -7,7 +7,7 @@ mutated after construction.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal, Protocol
 
 Mode = Literal["cpu", "wall", "gil"]
@@ -36,11 +36,18 @@ Stack = tuple[Frame, ...]  # root first
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """`count` samples of one stack (root first) seen on one thread ("" when unknown)."""
+    """`count` samples of one stack (root first) seen on one thread ("" when unknown).
+
+    From a sampler that reads every thread at once (SampleBatch.complete), `active` says
+    whether the thread was running and `gil` whether it held the GIL; `pid` is the
+    process (0: unknown)."""
 
     thread: str
     stack: Stack
     count: int
+    pid: int = 0
+    active: bool = True
+    gil: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,22 @@ class SampleBatch:
     mode: Mode = "cpu"
     rate: float = 100.0
     notes: tuple[str, ...] = ()
+    # True: every thread was read at each instant, idle ones included, with its
+    # active/gil flags, so cpu, wall and gil are all views of these samples (`view`).
+    complete: bool = False
+
+    def view(self, mode: Mode) -> SampleBatch | None:
+        """This batch as seen in `mode`: a complete batch filtered (cpu: active threads,
+        gil: the GIL holder, wall: all); another batch only in the mode it was taken in."""
+        if not self.complete:
+            return self if self.mode == mode else None
+        if mode == "wall":
+            samples = self.samples
+        elif mode == "cpu":
+            samples = tuple(s for s in self.samples if s.active)
+        else:
+            samples = tuple(s for s in self.samples if s.gil)
+        return SampleBatch(self.t_start, self.t_end, samples, mode, self.rate, self.notes)
 
     @property
     def count(self) -> int:
@@ -97,6 +120,9 @@ class Health:
     errors: tuple[str, ...] = ()  # most recent last
     own_cpu_seconds: float = 0.0  # CPU of the sampler's child processes
     state: SamplerState = "starting"
+    late: int = 0  # samples taken after their slot (the sampler fell behind)
+    sampling_errors: int = 0  # instants at which a process could not be read
+    backend: str = ""  # e.g. "py-spy 0.4.3 in-process" or "py-spy CLI"
 
 
 class Sampler(Protocol):
@@ -168,6 +194,18 @@ class Profile:
     @property
     def total(self) -> int:
         return sum(b.count for b in self.batches)
+
+    def in_mode(self, mode: str | None = None) -> Profile:
+        """This profile as seen in `mode` (default: its metadata's): complete batches
+        filtered, batches of other modes left out. Unchanged when nothing is complete."""
+        if not any(b.complete for b in self.batches):
+            return self
+        wanted = mode or self.metadata.mode or "cpu"
+        if wanted not in MODES:
+            wanted = "cpu"
+        seen = (b.view(wanted) for b in self.batches)  # type: ignore[arg-type]
+        kept = tuple(b for b in seen if b is not None)
+        return Profile(replace(self.metadata, mode=wanted), kept, self.readings, self.health)
 
     def merged(self) -> tuple[Sample, ...]:
         """All batches folded into one count per (thread, stack), in first-seen order."""

@@ -85,9 +85,9 @@ class FlametopApp(ViewActions, App[int]):
     ) -> None:
         super().__init__(driver_class=terminal_driver() if exit_guard else None)
         if tree is None:
-            from samplers.tree.stacktree import StackTree
+            from samplers.tree.modes import ModeTrees
 
-            tree = StackTree(rate=rate)
+            tree = ModeTrees(mode=mode, rate=rate)  # type: ignore[arg-type]
         self.target = target
         self.metadata = metadata or Metadata(rate=rate, mode=mode)
         self.save_dir = Path(save_dir)
@@ -106,7 +106,7 @@ class FlametopApp(ViewActions, App[int]):
         self._finished_label = finished_label
         self._exit_guard = exit_guard
         self._autosave_lock = threading.Lock()
-        self._view = View(window_s=window_s)
+        self._view = View(window_s=window_s, mode=mode)  # type: ignore[arg-type]
         self._shown: Snapshot | None = None
         self._last_update: LoopUpdate | None = None
         self._paused_at: float | None = None

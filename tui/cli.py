@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from samplers import __version__
+from samplers.backends.registry import SAMPLERS
 from samplers.errors import FlametopError
 from samplers.model import MODES
 
@@ -63,9 +64,11 @@ def _add_sampling_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--sampler",
-        choices=("py-spy",),
-        default="py-spy",
-        help="py-spy (the default: restarted every second)",
+        choices=SAMPLERS,
+        default="auto",
+        help="in-process: py-spy's library inside flametop (no child process; every mode "
+        "at once); py-spy: the py-spy CLI in 1 s chunks; auto (default): in-process where "
+        "it is built (with libunwind for --native), else py-spy",
     )
     g.add_argument("--threads", action="store_true", help="a root frame per thread")
     g.add_argument("--native", action="store_true", help="include native (C) frames")

@@ -74,10 +74,17 @@ class ViewActions:
         current = self._pending_mode or self._mode
         index = MODES.index(current) if current in MODES else -1  # type: ignore[arg-type]
         mode = MODES[(index + 1) % len(MODES)]
-        self._pending_mode = mode
         self.loop.request_configure(mode=mode)
+        if getattr(self.loop.sampler, "modes_are_views", False):
+            # every thread is in every batch: the window shown switches now, past included
+            self._mode = mode
+            self._set_view(replace(self._view, mode=mode))
+            self.notify(f"mode {mode}: the whole window, now", timeout=3)
+        else:
+            self._pending_mode = mode
+            self._set_view(replace(self._view, mode=mode))
+            self.notify(f"mode {mode}: applies from the next chunk", timeout=3)
         self._refresh_header()
-        self.notify(f"mode {mode}: applies from the next chunk", timeout=3)
 
     def action_by_line(self) -> None:
         self._set_view(replace(self._view, by_line=not self._view.by_line))

@@ -57,6 +57,22 @@ class SamplerLifecycle:
                 state=self._state,
             )
 
+    # True where batches are complete, so a mode switch applies at once (streaming)
+    modes_are_views = False
+
+    @property
+    def health(self) -> Health:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def configure(self, **options: object) -> None:
+        raise NotImplementedError
+
     @property
     def finished(self) -> bool:
         return self._done.is_set() and self._queue.empty()

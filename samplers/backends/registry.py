@@ -1,24 +1,53 @@
-"""Which live sampler `top` and `record` run (`--sampler`), built in one place."""
+"""Which live sampler `top` and `record` run (`--sampler`), built in one place.
+
+`auto` (the default) is py-spy in-process (native/, StreamingSampler) wherever the
+extension is built — and, for `--native`, built with libunwind; otherwise the py-spy CLI
+in chunks (PySpySampler)."""
 
 from __future__ import annotations
 
+from samplers.backends import streaming
+from samplers.backends.lifecycle import SamplerLifecycle
 from samplers.backends.pyspy_cli import PySpySampler
 from samplers.backends.pyspy_tool import find_pyspy, pyspy_version
 from samplers.errors import UsageError
 
-SAMPLERS = ("py-spy",)  # the first is the default
-LiveSampler = PySpySampler
+SAMPLERS = ("auto", "in-process", "py-spy")  # the first is the default
+IN_PROCESS = "in-process"
+CLI = "py-spy"
 
 
-def find_sampler(name: str) -> str:
-    """The sampler's executable; SamplerMissingError naming the install command."""
-    if name == "py-spy":
-        return find_pyspy()
-    raise UsageError(f"unknown sampler {name!r}: use one of {', '.join(SAMPLERS)}")
+def resolve(name: str, native: bool = False) -> str:
+    """The backend `name` stands for here: 'in-process' or 'py-spy'."""
+    if name not in SAMPLERS:
+        raise UsageError(f"unknown sampler {name!r}: use one of {', '.join(SAMPLERS)}")
+    if name == "auto":
+        usable = streaming.available() and (not native or streaming.has_unwind())
+        return IN_PROCESS if usable else CLI
+    if name == IN_PROCESS:
+        if not streaming.available():
+            raise UsageError(
+                "the in-process sampler is not built (no cargo when flametop was installed): "
+                "run `make` with Rust installed, or use --sampler py-spy"
+            )
+        if native and not streaming.has_unwind():
+            raise UsageError(
+                "this build of the in-process sampler has no native unwinding (libunwind-dev "
+                "was missing): drop --native or use --sampler py-spy"
+            )
+    return name
 
 
-def sampler_version(name: str, exe: str) -> str:
-    """'py-spy 0.4.3', for the metadata of what was recorded."""
+def find_sampler(name: str, native: bool = False) -> str:
+    """The py-spy executable the backend needs ("" for in-process); SamplerMissingError
+    naming the install command when it is missing."""
+    return find_pyspy() if resolve(name, native) == CLI else ""
+
+
+def sampler_version(name: str, exe: str, native: bool = False) -> str:
+    """'py-spy 0.4.3 in-process' or 'py-spy 0.4.3', for the metadata of a recording."""
+    if resolve(name, native) == IN_PROCESS:
+        return streaming.backend_version()
     return pyspy_version(exe)
 
 
@@ -32,11 +61,10 @@ def make_sampler(
     native: bool = False,
     subprocesses: bool = False,
     nonblocking: bool = False,
-) -> LiveSampler:
+) -> SamplerLifecycle:
     """A sampler of pid, not yet started, with the shared sampling options."""
-    if name not in SAMPLERS:
-        raise UsageError(f"unknown sampler {name!r}: use one of {', '.join(SAMPLERS)}")
-    return PySpySampler(
+    kind = streaming.StreamingSampler if resolve(name, native) == IN_PROCESS else PySpySampler
+    return kind(
         pid,
         mode=mode,
         rate=rate,

@@ -7,6 +7,9 @@ then one line per record, each an object with exactly one key:
     {"threads":[name,...]}                  thread names interned the same way
     {"batch":{"t_start":..,"t_end":..,"mode":..,"rate":..,"notes":[..],
               "samples":[[thread_index,[frame_index,... root first],count],...]}}
+    a batch with "complete":true (every thread read, idle ones too) has rows
+    [thread_index, [frame_index, ...], count, pid, flags] (flags: 1 active, 2 GIL held),
+    so `view` can show it in any mode
     {"reading":{...SystemReading fields...}}
     {"health":{...Health fields...}}
 Frames and threads lines may repeat; each appends to its table, so a writer can stream.
@@ -77,7 +80,11 @@ def write(profile: Profile) -> bytes:
                 if new:
                     new_frames.append([f.function, f.file, f.line])
                 ids.append(i)
-            rows.append([thread_ids[s.thread], ids, s.count])
+            if batch.complete:
+                flags = (1 if s.active else 0) | (2 if s.gil else 0)
+                rows.append([thread_ids[s.thread], ids, s.count, s.pid, flags])
+            else:
+                rows.append([thread_ids[s.thread], ids, s.count])
         if new_frames:
             lines.append(_dump({"frames": new_frames}))
         if new_threads:
@@ -90,6 +97,8 @@ def write(profile: Profile) -> bytes:
             "notes": list(batch.notes),
             "samples": rows,
         }
+        if batch.complete:
+            body["complete"] = True
         lines.append(_dump({"batch": body}))
     for r in profile.readings:
         lines.append(
@@ -221,10 +230,21 @@ def _batch(c: _Checker, raw: object, tables: _Tables) -> SampleBatch:
     # The per-sample checks are inlined `type(x) is int` tests: this loop runs once per
     # stored sample (hundreds of thousands in a long capture). JSON gives no int subclass
     # but bool, which `type(...) is int` refuses.
+    complete = raw.get("complete", False) is True
+    width = 5 if complete else 3
+    pid, flags = 0, 1
     for row in c.list_(raw.get("samples"), "samples"):
-        if type(row) is not list or len(row) != 3:
-            raise c.fail("a sample must be [thread_index, [frame_index, ...], count]")
-        t, ids, count = row
+        if type(row) is not list or len(row) != width:
+            raise c.fail(
+                "a sample must be [thread_index, [frame_index, ...], count"
+                + (", pid, flags]" if complete else "]")
+            )
+        if complete:
+            t, ids, count, pid, flags = row
+            if type(pid) is not int or type(flags) is not int or not 0 <= flags <= 3:
+                raise c.fail("pid and flags must be integers (flags 0-3)")
+        else:
+            t, ids, count = row
         if type(t) is not int or not 0 <= t < len(threads):
             raise c.fail(f"thread index {t!r} is out of range")
         if type(ids) is not list:
@@ -235,7 +255,7 @@ def _batch(c: _Checker, raw: object, tables: _Tables) -> SampleBatch:
         stack = by_ids.get(key)
         if stack is None:
             stack = tables.new_stack(c, key)
-        samples.append(Sample(threads[t], stack, count))
+        samples.append(Sample(threads[t], stack, count, pid, bool(flags & 1), bool(flags & 2)))
     notes = tuple(c.str_(n, "notes") for n in c.list_(raw.get("notes", []), "notes"))
     return SampleBatch(
         t_start=c.num(raw, "t_start") or 0.0,
@@ -244,6 +264,7 @@ def _batch(c: _Checker, raw: object, tables: _Tables) -> SampleBatch:
         mode=mode,
         rate=c.num(raw, "rate") or 0.0,
         notes=notes,
+        complete=complete,
     )
 
 
@@ -274,8 +295,10 @@ def _health(c: _Checker, raw: object) -> Health:
             if raw[f.name] not in _STATES:
                 raise c.fail(f"state must be one of {', '.join(_STATES)}")
             kwargs[f.name] = raw[f.name]
-        elif f.name in ("samples", "chunks", "restarts"):
+        elif f.name in ("samples", "chunks", "restarts", "late", "sampling_errors"):
             kwargs[f.name] = c.int_(raw, f.name)
+        elif f.name == "backend":
+            kwargs[f.name] = c.str_(raw[f.name], f.name)
         else:
             kwargs[f.name] = c.num(raw, f.name)
     return Health(**kwargs)

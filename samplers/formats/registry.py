@@ -188,6 +188,8 @@ def write_profile(
 ) -> Path:
     """Write `profile` to `path` atomically (mode 0600). Raises OutputError."""
     kind = format_for_output(path, fmt)
+    if kind != "flametop":  # a capture keeps every mode; other formats hold one
+        profile = profile.in_mode()
     return atomic_write(path, WRITERS[kind](profile), overwrite=overwrite)
 
 

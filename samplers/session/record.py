@@ -45,7 +45,7 @@ class RecordRequest:
     subprocesses: bool = False
     nonblocking: bool = False
     force: bool = False
-    sampler: str = "py-spy"  # one of samplers.backends.registry.SAMPLERS
+    sampler: str = "auto"  # one of samplers.backends.registry.SAMPLERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +129,9 @@ def record(
     """Run one recording. Raises FlametopError when nothing could be sampled; otherwise
     writes every output and returns the result (exit_code 1 when it ended badly)."""
     stop = stop or threading.Event()
-    exe = find_sampler(req.sampler)  # before starting anything: missing is a usage problem
+    exe = find_sampler(
+        req.sampler, req.native
+    )  # before starting anything: missing is a usage problem
     cpu_before = self_cpu_seconds()
     child = start_command(req.cmd) if req.cmd else None
     try:
@@ -219,7 +221,7 @@ def _record(
                 "attach while it is working, or start it with `flametop record -- CMD`"
             )
     metadata = facts.metadata(
-        sampler=sampler_version(req.sampler, exe),
+        sampler=sampler_version(req.sampler, exe, req.native),
         rate=req.rate,
         mode=req.mode,
         start_time=started,
@@ -314,7 +316,7 @@ def hottest(profile: Profile, n: int = 5) -> tuple[HotFunction, ...]:
     stack however deep it recurses. Thread and process roots (no file) are left out."""
     own: dict[tuple[str, str], int] = {}
     total: dict[tuple[str, str], int] = {}
-    for sample in profile.merged():
+    for sample in profile.in_mode().merged():
         keys = [(f.function, f.file) for f in sample.stack if f.file]
         for key in set(keys):
             total[key] = total.get(key, 0) + sample.count

@@ -176,7 +176,7 @@ def _pct(part: int, whole: int) -> float:
 
 
 def _counted(name: str, profile: Profile) -> _Counts:
-    c = _count(profile)
+    c = _count(profile.in_mode())
     if c.samples == 0:
         raise FormatError(f"{name}: contains no samples; profile a run that lasts longer")
     return c

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from samplers.model import Frame, Health, SystemReading
+from samplers.model import Frame, Health, Mode, SystemReading
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,7 @@ class View:
     zoom: tuple[Frame, ...] = ()  # path from the root to the icicle frame zoomed into
     by_line: bool = False  # True: functions are told apart by line as well
     baseline: tuple[float, float] | None = None  # (t_start, t_end) of a baseline window
+    mode: Mode | None = None  # cpu / wall / gil (ModeTrees); None: the sampler's mode
 
 
 @dataclass(frozen=True, slots=True)

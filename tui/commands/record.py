@@ -12,6 +12,7 @@ from types import FrameType
 
 from samplers.errors import SamplerFailedError
 from samplers.formats.validate import validate_outputs
+from samplers.model import Health
 from samplers.session.record import RecordRequest, RecordResult, hottest, record
 from tui.render.safe_text import clean
 
@@ -38,8 +39,27 @@ def build_request(args: argparse.Namespace) -> RecordRequest:
     )
 
 
+def _samples_line(health: Health, stacks: int, mode: str) -> str:
+    """What each count is: instants sampled against asked for, then the thread stacks
+    they gave in this mode (one per thread per instant; idle threads only in wall)."""
+    if health.chunks == 0:  # in-process: one reading of every thread per instant
+        asked = health.expected
+        coverage = health.samples / asked if asked > 0 else 0.0
+        extra = f"; {health.late} late" if health.late else ""
+        extra += f"; {health.sampling_errors} unreadable" if health.sampling_errors else ""
+        return (
+            f"  samples   {health.samples} instants sampled of {asked:.0f} asked for "
+            f"({100 * coverage:.1f}% coverage{extra}); {stacks} thread stacks in {mode} mode"
+        )
+    return (
+        f"  samples   {health.samples} instants sampled of {health.expected:.0f} asked for "
+        f"({100 * health.coverage:.1f}% coverage); {stacks} thread stacks in {mode} mode; "
+        f"{1000 * health.gap_seconds_total:.0f} ms in gaps between {health.chunks} py-spy runs"
+    )
+
+
 def summary_lines(result: RecordResult) -> list[str]:
-    profile = result.profile
+    profile = result.profile.in_mode()
     meta = profile.metadata
     health = profile.health
     # Names and the command line come from the target: no escape reaches the terminal.
@@ -55,11 +75,7 @@ def summary_lines(result: RecordResult) -> list[str]:
         f"{meta.rate:g} Hz · {ended}"
     ]
     if health is not None:
-        lines.append(
-            f"  samples   {health.samples} taken of {health.expected:.0f} asked for "
-            f"({100 * health.coverage:.1f}% coverage; {profile.total} stack samples, "
-            f"{1000 * health.gap_seconds_total:.0f} ms in gaps over {health.chunks} chunks)"
-        )
+        lines.append(_samples_line(health, profile.total, meta.mode))
         if health.restarts:
             last = health.errors[-1] if health.errors else "no message"
             lines.append(f"  sampler   restarted {health.restarts} times; last error: {last}")

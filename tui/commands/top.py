@@ -131,7 +131,7 @@ def _run(
     try:
         cmdline = _cmdline_of(pid) or tuple(cmd or ())
         sampler = make_sampler(
-            getattr(args, "sampler", "py-spy"),
+            getattr(args, "sampler", "auto"),
             pid,
             mode=args.mode,
             rate=args.rate,

@@ -32,10 +32,12 @@ def _tree_of(profile: Profile) -> StackTree:
 
 def build_app(args: argparse.Namespace) -> ViewApp:
     profile, fmt = load_profile(args.file)
+    profile = profile.in_mode()  # a capture of every mode is shown in its recorded one
     _check_samples(args.file, profile)
     baseline_tree: StackTree | None = None
     if getattr(args, "baseline", None):
         baseline, _ = load_profile(args.baseline)
+        baseline = baseline.in_mode()
         _check_samples(args.baseline, baseline)
         baseline_tree = _tree_of(baseline)
         for batch in baseline.batches:

@@ -1,0 +1,292 @@
+"""StreamingSampler: py-spy as a library inside flametop (native/, `flametop_native`).
+
+py-spy's `PythonSpy` runs on a Rust thread of this process and reads every thread of
+the target, idle ones included, at one random instant inside each 1/rate slot. What
+crosses to Python every BATCH_SECONDS is counts per (pid, thread, stack, active, gil)
+with frames and stacks interned on the Rust side: no child process, no text to parse.
+Batches are `complete`, so cpu, wall and gil are views of them (samplers/tree/modes.py)
+and a mode change needs no restart. Rate, native frames, subprocesses and blocking do:
+the sampler is re-attached (counted as a restart).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import replace
+
+from samplers.backends.lifecycle import SamplerLifecycle
+from samplers.backends.pyspy_run import PySpyOptions
+from samplers.backends.pyspy_tool import classify_failure
+from samplers.errors import (
+    FlametopError,
+    NotPythonError,
+    SamplerFailedError,
+    TargetNotFoundError,
+    UsageError,
+)
+from samplers.model import MODES, Frame, Health, Mode, Sample, SampleBatch, Stack
+from samplers.target.system import find_python_process, looks_like_python, process_alive
+
+try:  # built from native/ by `make`; absent where no Rust toolchain was found
+    import flametop_native as _native
+except ImportError:  # pragma: no cover - exercised by the fallback test in a subprocess
+    _native = None  # type: ignore[assignment]
+
+BATCH_SECONDS = 0.2  # how often counts cross to Python: the table refreshes at 5 Hz
+HEALTH_SECONDS = 5.0  # coverage and rate are over this much recent time, not since start
+ATTACH_SECONDS = 1.0  # a process started a moment ago may need this long to load Python
+BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # re-attach after the sampling thread failed
+MAX_RATE = 1000.0
+
+
+def available() -> bool:
+    """True when the native extension is installed (built from native/)."""
+    return _native is not None
+
+
+def has_unwind() -> bool:
+    """True when the extension was built with libunwind, so --native works in-process."""
+    return _native is not None and bool(_native.HAS_UNWIND)
+
+
+def backend_version() -> str:
+    version = _native.PY_SPY_VERSION if _native is not None else "?"
+    return f"py-spy {version} in-process"
+
+
+class StreamingSampler(SamplerLifecycle):
+    """The Sampler protocol over flametop_native.NativeSampler."""
+
+    modes_are_views = True  # a mode switch applies at once, to the past too
+
+    def __init__(
+        self,
+        pid: int,
+        *,
+        batch_seconds: float = BATCH_SECONDS,
+        backoff: tuple[float, ...] = BACKOFF,
+        **options: object,
+    ) -> None:
+        super().__init__()
+        if _native is None:
+            raise UsageError("the native sampler is not built: run `make` (needs cargo)")
+        self.pid = pid
+        self.batch_seconds = batch_seconds
+        self.backoff = backoff
+        self._opts = PySpyOptions()
+        self.configure(**options)
+        self._needs_restart = False
+        self._native: _native.NativeSampler | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.python_version = ""
+        # interned tables mirroring the Rust side's (ids are positions)
+        self._frames: list[Frame] = []
+        self._stacks: list[tuple[int, ...]] = []
+        self._names: dict[tuple[int, int], str] = {}
+        self._built: dict[tuple[int, int, int], tuple[str, Stack]] = {}
+        self._recent: deque[tuple[float, float, int, int, int]] = deque()
+        self._late_total = 0
+        self._errors_total = 0
+        self._samples_total = 0
+        self._expected_total = 0.0
+
+    # -- the Sampler protocol -------------------------------------------------------
+    @property
+    def health(self) -> Health:
+        with self._lock:
+            recent = list(self._recent)
+            state, errors = self._state, tuple(self._errors)
+            restarts = self._restarts
+        span = sum(t1 - t0 for t0, t1, *_ in recent)
+        ticks = sum(r[2] for r in recent)
+        expected = span * self._opts.rate
+        return Health(
+            rate=self._opts.rate,
+            achieved_rate=ticks / span if span > 0 else 0.0,
+            coverage=ticks / expected if expected > 0 else 0.0,
+            samples=self._samples_total,
+            expected=self._expected_total,
+            restarts=restarts,
+            errors=errors,
+            state=state,
+            late=self._late_total,
+            sampling_errors=self._errors_total,
+            backend=backend_version(),
+        )
+
+    def configure(self, **options: object) -> None:
+        """mode= at once (batches hold every mode); rate=, native=, subprocesses=,
+        nonblocking= re-attach; threads= changes the roots of later batches."""
+        changes: dict[str, object] = {}
+        for key, value in options.items():
+            if key == "mode":
+                if value not in MODES:
+                    raise FlametopError(f"unknown mode {value!r}: use one of {', '.join(MODES)}")
+                changes[key] = value
+            elif key == "rate":
+                rate = float(value)  # type: ignore[arg-type]
+                if not 1.0 <= rate <= MAX_RATE:
+                    raise UsageError(f"rate must be 1-{MAX_RATE:.0f} Hz, not {value!r}")
+                changes[key] = rate
+            elif key in ("threads", "native", "subprocesses", "nonblocking"):
+                changes[key] = bool(value)
+            else:
+                raise FlametopError(f"unknown sampler option {key!r}")
+        if changes.get("native") and not has_unwind():
+            raise UsageError("this build has no native unwinding: --native uses the py-spy CLI")
+        new = replace(self._opts, **changes)  # type: ignore[arg-type]
+        restart_keys = ("rate", "native", "subprocesses", "nonblocking")
+        if any(getattr(new, k) != getattr(self._opts, k) for k in restart_keys):
+            self._needs_restart = True
+        if any(getattr(new, k) != getattr(self._opts, k) for k in ("threads", "subprocesses")):
+            self._built.clear()
+        self._opts = new
+
+    @property
+    def mode(self) -> Mode:
+        return self._opts.mode
+
+    def start(self) -> None:
+        if not process_alive(self.pid):
+            raise TargetNotFoundError(
+                f"no process with pid {self.pid}: check the pid with `ps` (it may have exited)"
+            )
+        if not looks_like_python(self.pid):
+            python = find_python_process(self.pid, timeout=0.0)
+            if python != self.pid:
+                raise NotPythonError(
+                    f"pid {self.pid} is not a Python process, but its child {python} is: "
+                    f"use --pid {python}"
+                )
+        self._native = self._attach()
+        self._needs_restart = False
+        with self._lock:
+            self._state = "running"
+        self._thread = threading.Thread(target=self._loop, name="flametop-stream", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+        native = self._native
+        if native is not None:
+            native.stop()
+
+    # -- inside -----------------------------------------------------------------------
+    def _attach(self) -> _native.NativeSampler:
+        assert _native is not None
+        o = self._opts
+        try:
+            sampler = _native.NativeSampler(
+                self.pid,
+                o.rate,
+                nonblocking=o.nonblocking,
+                native=o.native,
+                subprocesses=o.subprocesses,
+                attach_timeout=ATTACH_SECONDS,
+            )
+        except _native.AttachError as exc:
+            if not process_alive(self.pid):
+                raise TargetNotFoundError(
+                    f"no process with pid {self.pid}: check the pid with `ps` (it may have exited)"
+                ) from None
+            raise classify_failure(self.pid, str(exc)) from None
+        self.python_version = sampler.python_version
+        # tables restart with the new Rust sampler
+        self._frames, self._stacks, self._names, self._built = [], [], {}, {}
+        return sampler
+
+    def _loop(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                if self._needs_restart:
+                    self._restart()
+                ended = self._drain_once()
+            except FlametopError as exc:
+                self._finish("failed", exc)
+                return
+            except Exception as exc:  # a bug here must not leave poll() waiting forever
+                self._finish("failed", SamplerFailedError(f"sampler thread failed: {exc!r}"))
+                return
+            if ended is None:
+                failures = 0
+                continue
+            if ended == "exited":
+                self._finish("target-exited")
+                return
+            # the Rust thread failed (a panic, caught): report, back off, re-attach
+            self._note_error(ended)
+            if failures >= len(self.backoff) or not process_alive(self.pid):
+                self._finish("failed", SamplerFailedError(f"sampling stopped: {ended}"))
+                return
+            self._stop.wait(self.backoff[failures])
+            failures += 1
+            self._needs_restart = True
+
+    def _restart(self) -> None:
+        old = self._native
+        if old is not None:
+            old.stop()
+        self._native = self._attach()
+        self._needs_restart = False
+        with self._lock:
+            self._restarts += 1
+
+    def _drain_once(self) -> str | None:
+        native = self._native
+        assert native is not None
+        batch, ended = native.drain(0.25, self.batch_seconds)
+        if batch is not None:
+            self._hand_over(batch)
+        return ended
+
+    def _hand_over(self, raw: _native.Batch) -> None:
+        (t0, t1, ticks, late, missed, errors, last_error, frames, stacks, threads, counts) = raw
+        self._frames.extend(Frame(f, file, line) for f, file, line in frames)
+        self._stacks.extend(tuple(s) for s in stacks)
+        for pid, tid, name in threads:
+            self._names[(pid, tid)] = name
+            self._built = {k: v for k, v in self._built.items() if k[:2] != (pid, tid)}
+        samples = []
+        for pid, tid, sid, active, gil, n in counts:
+            label, stack = self._sample_of(pid, tid, sid)
+            samples.append(Sample(label, stack, n, pid, active, gil))
+        t_start, t_end = t0, t1
+        batch = SampleBatch(
+            t_start, t_end, tuple(samples), self._opts.mode, self._opts.rate, complete=True
+        )
+        n_ticks, n_late, n_errors = ticks, late, errors
+        with self._lock:
+            self._recent.append((t_start, t_end, n_ticks, n_late, n_errors))
+            while self._recent and self._recent[0][1] < t_end - HEALTH_SECONDS:
+                self._recent.popleft()
+            self._late_total += n_late
+            self._errors_total += n_errors
+            self._samples_total += n_ticks
+            self._expected_total += (t_end - t_start) * self._opts.rate
+            self._ticks = self._samples_total
+        if last_error:
+            self._note_error(f"could not read the target at {n_errors} instants: {last_error}")
+        del missed  # counted through coverage: missed slots are asked for, not taken
+        self._queue.put(batch)
+        if self.on_news is not None:
+            self.on_news()
+
+    def _sample_of(self, pid: int, tid: int, sid: int) -> tuple[str, Stack]:
+        key = (pid, tid, sid)
+        built = self._built.get(key)
+        if built is None:
+            label = self._names.get((pid, tid)) or str(tid)
+            stack: Stack = tuple(self._frames[i] for i in self._stacks[sid])
+            roots: list[Frame] = []
+            if self._opts.subprocesses:
+                roots.append(Frame(f"process {pid}"))
+            if self._opts.threads:
+                roots.append(Frame(f"thread ({label})"))
+            built = (label, (*roots, *stack))
+            self._built[key] = built
+        return built
