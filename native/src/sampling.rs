@@ -17,6 +17,32 @@ use crate::schedule::Schedule;
 
 const CHILD_SCAN: Duration = Duration::from_secs(1);
 const CHILD_ATTACH_TRIES: u32 = 5; // a child that is not Python is given up after these
+// A thread py-spy saw runnable counts as active only if it ran at least this share of
+// the time since it was last read (see `Activity`).
+const ACTIVE_SHARE: f64 = 0.05;
+
+/// Second opinion on py-spy's `active` flag. In blocking mode each sample stops every
+/// thread; when it lets them go, threads that were asleep are runnable until they are back
+/// in their wait, and the next sample reads them as running. With 50 idle threads on two
+/// cores that was most of them (py-spy record: the busy function 3 % of "cpu" samples).
+/// A thread's CPU time (/proc/.../schedstat, ns) tells apart one that ran from one that
+/// only re-entered its wait.
+#[derive(Default)]
+struct Activity {
+    last: HashMap<(i32, u64), (u64, Instant)>,
+}
+
+impl Activity {
+    fn ran(&mut self, pid: i32, tid: u64, now: Instant) -> Option<bool> {
+        let path = format!("/proc/{pid}/task/{tid}/schedstat");
+        let text = std::fs::read_to_string(path).ok()?;
+        let runtime: u64 = text.split_whitespace().next()?.parse().ok()?;
+        let previous = self.last.insert((pid, tid), (runtime, now));
+        let (before, then) = previous?;
+        let wall = now.saturating_duration_since(then).as_nanos() as f64;
+        Some(wall > 0.0 && runtime.saturating_sub(before) as f64 >= ACTIVE_SHARE * wall)
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -211,6 +237,7 @@ impl Shared {
     fn run(&self, spies: &mut Spies, opts: &Options) {
         let mut schedule = Schedule::new(opts.rate, Instant::now(), wall_now().to_bits());
         let mut traces = Vec::new();
+        let mut activity = Activity::default();
         loop {
             let next = schedule.next(Instant::now());
             if self.sleep_until(next.at) {
@@ -236,7 +263,13 @@ impl Shared {
                     }
                 }
             });
-            let late = Instant::now() > next.slot_end;
+            let now = Instant::now();
+            for trace in traces.iter_mut().filter(|t| t.active) {
+                if let Some(tid) = trace.os_thread_id {
+                    trace.active = activity.ran(trace.pid, tid, now).unwrap_or(true);
+                }
+            }
+            let late = now > next.slot_end;
             let t = wall_now();
             {
                 let mut state = lock(&self.state);
