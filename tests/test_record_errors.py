@@ -130,7 +130,16 @@ def test_no_ptrace_permission_as_an_unprivileged_user() -> None:
 def test_pyspy_missing(tmp_path: Path) -> None:
     env = dict(os.environ, **{PYSPY_ENV: str(tmp_path / "no-such-py-spy")})
     with running_target("sleeper") as pid:
-        result = run_flametop("record", "--pid", str(pid), "-o", str(tmp_path / "x.svg"), env=env)
+        result = run_flametop(
+            "record",
+            "--sampler",
+            "py-spy",
+            "--pid",
+            str(pid),
+            "-o",
+            str(tmp_path / "x.svg"),
+            env=env,
+        )
     line = _one_line_error(result)
     assert "py-spy not found" in line and PYSPY_ENV in line
 
@@ -224,7 +233,9 @@ def test_sampler_failing_midway_keeps_what_it_collected(tmp_path: Path) -> None:
     env = dict(os.environ, **{PYSPY_ENV: str(_crashing_pyspy(tmp_path))})
     out = tmp_path / "partial.folded"
     with running_target("cpu_75_25") as pid:
-        result = run_flametop("record", "--pid", str(pid), "-d", "20", "-o", str(out), env=env)
+        result = run_flametop(
+            "record", "--sampler", "py-spy", "--pid", str(pid), "-d", "20", "-o", str(out), env=env
+        )
     line = _one_line_error(result, code=1)
     assert "simulated crash" in line
     assert "hot_three_quarters" in out.read_text(encoding="utf-8")

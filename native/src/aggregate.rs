@@ -181,7 +181,14 @@ mod tests {
         let mut agg = Aggregate::new(10.0);
         for i in 0..3 {
             // leaf first, as py-spy gives it
-            agg.add_trace(7, 1, Some("MainThread".into()), vec![frame("leaf", 2), frame("main", 1)], true, true);
+            agg.add_trace(
+                7,
+                1,
+                Some("MainThread".into()),
+                vec![frame("leaf", 2), frame("main", 1)],
+                true,
+                true,
+            );
             agg.tick(10.0 + i as f64 * 0.01, false, 0);
         }
         let batch = agg.take();
@@ -190,14 +197,27 @@ mod tests {
         assert_eq!(batch.counts[0].1, 3);
         assert_eq!(batch.new_frames.len(), 2);
         // root first across the boundary
-        assert_eq!(batch.new_frames[batch.new_stacks[0][0] as usize].function, "main");
+        assert_eq!(
+            batch.new_frames[batch.new_stacks[0][0] as usize].function,
+            "main"
+        );
         assert_eq!(batch.threads, vec![(7, 1, "MainThread".to_string())]);
 
-        agg.add_trace(7, 1, Some("MainThread".into()), vec![frame("leaf", 2), frame("main", 1)], false, false);
+        agg.add_trace(
+            7,
+            1,
+            Some("MainThread".into()),
+            vec![frame("leaf", 2), frame("main", 1)],
+            false,
+            false,
+        );
         agg.tick(10.05, true, 2);
         let second = agg.take();
         assert!(second.new_frames.is_empty() && second.new_stacks.is_empty());
-        assert!(second.threads.is_empty(), "an unchanged name is not sent again");
+        assert!(
+            second.threads.is_empty(),
+            "an unchanged name is not sent again"
+        );
         assert_eq!(second.t_start, 10.02);
         assert_eq!((second.late, second.missed), (1, 2));
         let key = second.counts[0].0;

@@ -11,13 +11,30 @@ use pyo3::prelude::*;
 use crate::aggregate::Batch;
 use crate::sampling::{self, Ended, Options, Shared};
 
-create_exception!(flametop_native, AttachError, PyException, "py-spy could not attach to the target.");
+create_exception!(
+    flametop_native,
+    AttachError,
+    PyException,
+    "py-spy could not attach to the target."
+);
 
 type Frames = Vec<(String, String, i32)>;
 type Counts = Vec<(i32, u64, u32, bool, bool, u32)>;
 /// t_start, t_end, ticks, late, missed, errors, last_error, new frames, new stacks,
 /// thread names, counts
-type BatchTuple = (f64, f64, u64, u64, u64, u64, Option<String>, Frames, Vec<Vec<u32>>, Vec<(i32, u64, String)>, Counts);
+type BatchTuple = (
+    f64,
+    f64,
+    u64,
+    u64,
+    u64,
+    u64,
+    Option<String>,
+    Frames,
+    Vec<Vec<u32>>,
+    Vec<(i32, u64, String)>,
+    Counts,
+);
 
 fn as_tuple(b: Batch) -> BatchTuple {
     (
@@ -28,7 +45,10 @@ fn as_tuple(b: Batch) -> BatchTuple {
         b.missed,
         b.errors,
         b.last_error,
-        b.new_frames.into_iter().map(|f| (f.function, f.file, f.line)).collect(),
+        b.new_frames
+            .into_iter()
+            .map(|f| (f.function, f.file, f.line))
+            .collect(),
         b.new_stacks,
         b.threads,
         b.counts
@@ -60,7 +80,9 @@ impl NativeSampler {
         attach_timeout: f64,
     ) -> PyResult<Self> {
         if !(1.0..=10_000.0).contains(&rate) {
-            return Err(PyValueError::new_err(format!("rate {rate} Hz is out of range")));
+            return Err(PyValueError::new_err(format!(
+                "rate {rate} Hz is out of range"
+            )));
         }
         if native && !cfg!(feature = "unwind") {
             return Err(PyValueError::new_err("this build has no native unwinding"));
@@ -73,8 +95,9 @@ impl NativeSampler {
             subprocesses,
             attach_timeout: Duration::from_secs_f64(attach_timeout.max(0.0)),
         };
-        let (shared, handle, python_version) =
-            py.detach(|| sampling::start(opts)).map_err(AttachError::new_err)?;
+        let (shared, handle, python_version) = py
+            .detach(|| sampling::start(opts))
+            .map_err(AttachError::new_err)?;
         Ok(NativeSampler {
             shared,
             handle: Mutex::new(Some(handle)),
@@ -85,9 +108,15 @@ impl NativeSampler {
     /// Waits up to `timeout` s for a batch at least `min_age` s long, then takes it.
     /// Returns (batch or None, ended) with ended None, "exited" or "failed: message".
     #[pyo3(signature = (timeout, min_age=0.0))]
-    fn drain(&self, py: Python<'_>, timeout: f64, min_age: f64) -> (Option<BatchTuple>, Option<String>) {
+    fn drain(
+        &self,
+        py: Python<'_>,
+        timeout: f64,
+        min_age: f64,
+    ) -> (Option<BatchTuple>, Option<String>) {
         let shared = self.shared.clone();
-        let (batch, ended) = py.detach(move || shared.drain(Duration::from_secs_f64(timeout.max(0.0)), min_age));
+        let (batch, ended) =
+            py.detach(move || shared.drain(Duration::from_secs_f64(timeout.max(0.0)), min_age));
         let ended = ended.map(|e| match e {
             Ended::Exited => "exited".to_string(),
             Ended::Failed(message) => format!("failed: {message}"),
@@ -115,7 +144,12 @@ impl NativeSampler {
 impl Drop for NativeSampler {
     fn drop(&mut self) {
         self.shared.ask_stop();
-        if let Some(handle) = self.handle.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(handle) = self
+            .handle
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             let _ = handle.join();
         }
     }

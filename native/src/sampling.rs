@@ -16,9 +16,10 @@ use crate::aggregate::{Aggregate, Batch, FrameKey};
 use crate::schedule::Schedule;
 
 const CHILD_SCAN: Duration = Duration::from_secs(1);
+const NAME_RETRY: Duration = Duration::from_secs(1); // threads without a name are looked up again
 const CHILD_ATTACH_TRIES: u32 = 5; // a child that is not Python is given up after these
-// A thread py-spy saw runnable counts as active only if it ran at least this share of
-// the time since it was last read (see `Activity`).
+                                   // A thread py-spy saw runnable counts as active only if it ran at least this share of
+                                   // the time since it was last read (see `Activity`).
 const ACTIVE_SHARE: f64 = 0.05;
 
 /// Second opinion on py-spy's `active` flag. In blocking mode each sample stops every
@@ -107,7 +108,10 @@ fn attach(pid: i32, config: &Config, timeout: Duration) -> anyhow::Result<Python
     loop {
         match PythonSpy::new(pid, config) {
             Ok(spy) => return Ok(spy),
-            Err(e) if Instant::now() >= deadline || !remoteprocess::Process::new(pid).is_ok_and(|p| p.exe().is_ok()) => {
+            Err(e)
+                if Instant::now() >= deadline
+                    || !remoteprocess::Process::new(pid).is_ok_and(|p| p.exe().is_ok()) =>
+            {
                 return Err(e)
             }
             Err(e) => {
@@ -139,13 +143,18 @@ struct Spies {
     by_pid: HashMap<i32, PythonSpy>,
     failed: HashMap<i32, u32>,
     last_scan: Instant,
+    last_names: Instant,
 }
 
 impl Spies {
     fn scan_children(&mut self) {
         self.last_scan = Instant::now();
-        let Ok(process) = remoteprocess::Process::new(self.root) else { return };
-        let Ok(children) = process.child_processes() else { return };
+        let Ok(process) = remoteprocess::Process::new(self.root) else {
+            return;
+        };
+        let Ok(children) = process.child_processes() else {
+            return;
+        };
         for (child, _parent) in children {
             if self.by_pid.contains_key(&child) {
                 continue;
@@ -248,21 +257,33 @@ impl Shared {
             }
             let mut errors = Vec::new();
             let mut root_gone = false;
-            spies.by_pid.retain(|pid, spy| match spy.get_stack_traces() {
-                Ok(found) => {
-                    traces.extend(found);
-                    true
-                }
-                Err(e) => {
-                    if spy.process.exe().is_err() {
-                        root_gone |= *pid == spies.root;
-                        false
-                    } else {
-                        errors.push(format!("pid {pid}: {e:#}"));
+            let renaming = spies.last_names.elapsed() >= NAME_RETRY;
+            if renaming {
+                spies.last_names = Instant::now();
+            }
+            spies
+                .by_pid
+                .retain(|pid, spy| match spy.get_stack_traces() {
+                    Ok(found) => {
+                        if renaming && found.iter().any(|t| t.thread_name.is_none()) {
+                            // py-spy keeps a name it did not find (a thread not yet in
+                            // `threading._active`) for good once looked up again with no
+                            // result; forget its names so the next instant reads them anew
+                            spy.python_thread_names.clear();
+                        }
+                        traces.extend(found);
                         true
                     }
-                }
-            });
+                    Err(e) => {
+                        if spy.process.exe().is_err() {
+                            root_gone |= *pid == spies.root;
+                            false
+                        } else {
+                            errors.push(format!("pid {pid}: {e:#}"));
+                            true
+                        }
+                    }
+                });
             let now = Instant::now();
             for trace in traces.iter_mut().filter(|t| t.active) {
                 if let Some(tid) = trace.os_thread_id {
@@ -277,7 +298,9 @@ impl Shared {
                     let (pid, active, gil) = (trace.pid, trace.active, trace.owns_gil);
                     let thread = trace.os_thread_id.unwrap_or(trace.thread_id);
                     let name = trace.thread_name.clone();
-                    state.agg.add_trace(pid, thread, name, frames_of(trace), active, gil);
+                    state
+                        .agg
+                        .add_trace(pid, thread, name, frames_of(trace), active, gil);
                 }
                 for e in errors {
                     state.agg.error(e);
@@ -340,6 +363,7 @@ pub fn start(opts: Options) -> Result<(Arc<Shared>, JoinHandle<()>, String), Str
                     by_pid: HashMap::from([(opts.pid, spy)]),
                     failed: HashMap::new(),
                     last_scan: Instant::now(),
+                    last_names: Instant::now(),
                 };
                 if opts.subprocesses {
                     spies.scan_children();

@@ -108,6 +108,9 @@ mod tests {
             let offset = n.at - (start + Duration::from_secs(k));
             firsts += (offset < Duration::from_millis(500)) as u32;
         }
-        assert!((150..250).contains(&firsts), "{firsts} of 400 in the first half");
+        assert!(
+            (150..250).contains(&firsts),
+            "{firsts} of 400 in the first half"
+        );
     }
 }

@@ -75,8 +75,6 @@ class StreamingSampler(SamplerLifecycle):
         self.batch_seconds = batch_seconds
         self.backoff = backoff
         self._opts = PySpyOptions()
-        self.configure(**options)
-        self._needs_restart = False
         self._native: _native.NativeSampler | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,6 +89,8 @@ class StreamingSampler(SamplerLifecycle):
         self._errors_total = 0
         self._samples_total = 0
         self._expected_total = 0.0
+        self.configure(**options)
+        self._needs_restart = False
 
     # -- the Sampler protocol -------------------------------------------------------
     @property
