@@ -1,0 +1,229 @@
+"""The in-process sampler (native/ through StreamingSampler) against real targets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import psutil
+import pytest
+
+from samplers.backends import registry, streaming
+from samplers.backends.streaming import StreamingSampler
+from samplers.errors import NotPythonError, TargetNotFoundError
+from samplers.model import SampleBatch
+from samplers.tree.modes import ModeTrees
+from samplers.tree.snapshot import View
+from tests.support_targets import REPO, running_target
+
+pytestmark = [pytest.mark.pyspy]
+
+
+def _collect(sampler: StreamingSampler, seconds: float) -> list[SampleBatch]:
+    batches: list[SampleBatch] = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not sampler.finished:
+        batch = sampler.poll(0.3)
+        if batch is not None:
+            batches.append(batch)
+    return batches
+
+
+def _leaf_shares(batches: list[SampleBatch], mode: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for batch in batches:
+        seen = batch.view(mode)  # type: ignore[arg-type]
+        assert seen is not None
+        for s in seen.samples:
+            counts[s.stack[-1].function] += s.count
+    return counts
+
+
+def _sampling_threads() -> list[str]:
+    names = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            names.append((task / "comm").read_text().strip())
+        except OSError:
+            pass
+    return [n for n in names if n.startswith("flametop-sampl")]
+
+
+def test_the_75_25_split_within_2_points_and_no_child_process() -> None:
+    # GIVEN a target spending 75 % of its CPU in one function
+    with running_target("cpu_75_25") as pid:
+        sampler = StreamingSampler(pid, rate=200)
+        sampler.start()
+        try:
+            batches = _collect(sampler, 1.0)
+            # THEN nothing is sampled through a child process (the target is ours)
+            others = [c for c in psutil.Process().children(recursive=True) if c.pid != pid]
+            assert others == []
+            batches += _collect(sampler, 3.0)
+        finally:
+            sampler.stop()
+    # AND batches cross at least 4 times a second, complete (every mode in them)
+    assert len(batches) >= 4 * 3
+    assert all(b.complete for b in batches)
+    shares = _leaf_shares(batches, "cpu")
+    total = sum(shares.values())
+    assert abs(100 * shares["hot_three_quarters"] / total - 75) <= 2, shares
+    assert abs(100 * shares["warm_one_quarter"] / total - 25) <= 2, shares
+    # AND the sampling thread is gone once stopped
+    assert _sampling_threads() == []
+
+
+def test_idle_threads_do_not_swamp_cpu_mode_but_are_all_in_wall_mode() -> None:
+    # GIVEN 50 threads waiting and one spinning
+    with running_target("idle_threads") as pid:
+        sampler = StreamingSampler(pid, rate=100)
+        sampler.start()
+        try:
+            batches = _collect(sampler, 4.0)
+        finally:
+            sampler.stop()
+    cpu = _leaf_shares(batches, "cpu")
+    # THEN the busy function is at least 70 % of cpu-mode samples (py-spy's own blocking
+    # read gave it 3 % here: the idle threads read as running)
+    assert cpu["busy"] / sum(cpu.values()) >= 0.70, cpu
+    # AND wall mode sees every thread at each instant, named
+    wall = [s for b in batches for s in b.samples]
+    threads = {s.thread for s in wall}
+    assert {f"idle-{i}" for i in range(50)} <= threads
+    assert "MainThread" in threads
+    assert all(s.pid == pid for s in wall)
+
+
+def test_a_mode_switch_shows_the_previous_seconds_in_the_new_mode() -> None:
+    # GIVEN 3 s of the idle-threads target in a live tree shown in cpu mode
+    with running_target("idle_threads") as pid:
+        sampler = StreamingSampler(pid, rate=100)
+        sampler.start()
+        try:
+            batches = _collect(sampler, 3.0)
+        finally:
+            sampler.stop()
+    trees = ModeTrees(mode="cpu")
+    for batch in batches:
+        trees.add(batch)
+    cpu = trees.snapshot(View(window_s=5.0, mode="cpu"))
+    # WHEN the view switches to wall with no new batch
+    wall = trees.snapshot(View(window_s=5.0, mode="wall"))
+    # THEN the same 5 s window holds every thread's waiting, ~51x as many samples
+    assert wall.total_samples > 20 * cpu.total_samples
+    waits = [f for f in wall.functions if f.key.function == "Condition.wait"]
+    assert waits and waits[0].own > 0.8 * wall.total_samples
+    gil = trees.snapshot(View(window_s=5.0, mode="gil"))
+    assert 0 < gil.total_samples <= cpu.total_samples + len(batches)
+
+
+def test_gil_contention_one_holder_per_instant() -> None:
+    # GIVEN four threads fighting for the GIL
+    with running_target("gil_fight") as pid:
+        sampler = StreamingSampler(pid, rate=100)
+        sampler.start()
+        try:
+            batches = _collect(sampler, 3.0)
+            health = sampler.health
+        finally:
+            sampler.stop()
+    ticks = health.samples
+    gil = sum(s.count for b in batches for s in b.samples if s.gil)
+    fighters = {s.thread for b in batches for s in b.samples if s.gil}
+    # THEN the GIL is held at nearly every instant, by one thread at a time, and each
+    # fighter holds it for part of the time (py-spy --gil shows the same four)
+    assert 0.8 * ticks <= gil <= ticks
+    assert {f"fighter-{i}" for i in range(4)} <= fighters
+
+
+def test_target_death_ends_sampling_with_target_exited() -> None:
+    with running_target("cpu_75_25") as pid:
+        sampler = StreamingSampler(pid, rate=100)
+        sampler.start()
+        _collect(sampler, 0.5)
+        # WHEN the target is killed mid-run
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while not sampler.finished and time.monotonic() < deadline:
+            sampler.poll(0.1)
+        sampler.stop()
+    # THEN sampling ends, saying the target exited
+    assert sampler.finished
+    assert sampler.health.state == "target-exited"
+
+
+def test_a_panic_on_the_sampling_thread_is_reported_and_sampling_goes_on() -> None:
+    with running_target("cpu_75_25") as pid:
+        sampler = StreamingSampler(pid, rate=100)
+        sampler.start()
+        try:
+            _collect(sampler, 0.3)
+            assert sampler._native is not None
+            sampler._native.inject_panic()
+            _collect(sampler, 1.0)
+            after = _collect(sampler, 0.5)
+        finally:
+            sampler.stop()
+    health = sampler.health
+    assert health.restarts == 1
+    assert any("panicked" in e for e in health.errors), health.errors
+    assert sum(b.count for b in after) > 0 and not sampler.finished
+
+
+def test_not_python_and_missing_pid_are_one_line_errors() -> None:
+    sleeper = subprocess.Popen(["sleep", "30"])  # noqa: S603, S607
+    try:
+        with pytest.raises(NotPythonError):
+            StreamingSampler(sleeper.pid).start()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    with pytest.raises(TargetNotFoundError):
+        StreamingSampler(sleeper.pid).start()
+
+
+def test_a_mode_change_needs_no_restart_but_a_rate_change_reattaches() -> None:
+    with running_target("cpu_75_25") as pid:
+        sampler = StreamingSampler(pid, rate=100)
+        sampler.start()
+        try:
+            _collect(sampler, 0.3)
+            sampler.configure(mode="wall")
+            _collect(sampler, 0.5)
+            assert sampler.health.restarts == 0
+            sampler.configure(rate=50)
+            batches = _collect(sampler, 1.0)
+        finally:
+            sampler.stop()
+    assert sampler.health.restarts == 1
+    assert batches[-1].mode == "wall" and batches[-1].rate == 50
+
+
+def test_without_the_extension_auto_means_the_pyspy_cli() -> None:
+    # GIVEN an interpreter where flametop_native cannot be imported
+    code = (
+        "import sys; sys.modules['flametop_native'] = None\n"
+        "from samplers.backends import registry\n"
+        "print(registry.resolve('auto'))\n"
+        "try:\n    registry.resolve('in-process')\nexcept Exception as e:\n    print(e)\n"
+    )
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    # THEN auto picks the py-spy CLI and asking for in-process says how to build it
+    assert out[0] == "py-spy"
+    assert "not built" in out[1] and "--sampler py-spy" in out[1]
+
+
+def test_here_auto_is_in_process() -> None:
+    # make test builds native/: the default backend here is the in-process one
+    assert streaming.available()
+    assert registry.resolve("auto") == "in-process"
+    assert registry.resolve("auto", native=True) == (
+        "in-process" if streaming.has_unwind() else "py-spy"
+    )
