@@ -123,6 +123,8 @@ class Health:
     late: int = 0  # samples taken after their slot (the sampler fell behind)
     sampling_errors: int = 0  # instants at which a process could not be read
     backend: str = ""  # e.g. "py-spy 0.4.3 in-process" or "py-spy CLI"
+    gil_held: float | None = None  # share of recent instants some thread held the GIL
+    active_threads: float | None = None  # threads running per instant, recently
 
 
 class Sampler(Protocol):

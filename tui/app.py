@@ -280,6 +280,9 @@ class FlametopApp(ViewActions, App[int]):
             paused_for_s=paused_for,
             samples_since_pause=max(0, since),
             error=self._current_error(health),
+            backend=_backend_label(health),
+            gil_held=health.gil_held if health else None,
+            active_threads=health.active_threads if health else None,
         )
 
     def _current_error(self, health: Health | None) -> str | None:
@@ -390,3 +393,10 @@ class FlametopApp(ViewActions, App[int]):
                 self.autosaved, self.autosave_errors = result.written, result.errors
         finally:
             self._autosave_lock.release()
+
+
+def _backend_label(health: Health | None) -> str:
+    """Which sampler runs, for the header: a fallback must not pass for the default."""
+    if health is None or not health.backend:
+        return ""
+    return "in-process" if "in-process" in health.backend else health.backend

@@ -55,6 +55,7 @@ class SamplerLifecycle:
                 errors=tuple(self._errors),
                 own_cpu_seconds=self._own_cpu,
                 state=self._state,
+                backend="py-spy CLI",
             )
 
     # True where batches are complete, so a mode switch applies at once (streaming)

@@ -84,6 +84,7 @@ class StreamingSampler(SamplerLifecycle):
         self._stacks: list[tuple[int, ...]] = []
         self._names: dict[tuple[int, int], str] = {}
         self._built: dict[tuple[int, int, int], tuple[str, Stack]] = {}
+        # (t_start, t_end, instants, GIL-held samples, active samples) of recent batches
         self._recent: deque[tuple[float, float, int, int, int]] = deque()
         self._late_total = 0
         self._errors_total = 0
@@ -101,6 +102,8 @@ class StreamingSampler(SamplerLifecycle):
             restarts = self._restarts
         span = sum(t1 - t0 for t0, t1, *_ in recent)
         ticks = sum(r[2] for r in recent)
+        gil = sum(r[3] for r in recent)
+        active = sum(r[4] for r in recent)
         expected = span * self._opts.rate
         return Health(
             rate=self._opts.rate,
@@ -114,6 +117,8 @@ class StreamingSampler(SamplerLifecycle):
             late=self._late_total,
             sampling_errors=self._errors_total,
             backend=backend_version(),
+            gil_held=min(1.0, gil / ticks) if ticks else None,
+            active_threads=active / ticks if ticks else None,
         )
 
     def configure(self, **options: object) -> None:
@@ -261,7 +266,9 @@ class StreamingSampler(SamplerLifecycle):
         )
         n_ticks, n_late, n_errors = ticks, late, errors
         with self._lock:
-            self._recent.append((t_start, t_end, n_ticks, n_late, n_errors))
+            held = sum(s.count for s in samples if s.gil)
+            running = sum(s.count for s in samples if s.active)
+            self._recent.append((t_start, t_end, n_ticks, held, running))
             while self._recent and self._recent[0][1] < t_end - HEALTH_SECONDS:
                 self._recent.popleft()
             self._late_total += n_late

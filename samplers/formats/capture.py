@@ -299,6 +299,8 @@ def _health(c: _Checker, raw: object) -> Health:
             kwargs[f.name] = c.int_(raw, f.name)
         elif f.name == "backend":
             kwargs[f.name] = c.str_(raw[f.name], f.name)
+        elif f.name in ("gil_held", "active_threads"):
+            kwargs[f.name] = c.num(raw, f.name, True)
         else:
             kwargs[f.name] = c.num(raw, f.name)
     return Health(**kwargs)

@@ -32,6 +32,9 @@ class HeaderInfo:
     paused_for_s: float | None = None
     samples_since_pause: int = 0
     error: str | None = None
+    backend: str = ""  # "in-process" or "py-spy CLI"
+    gil_held: float | None = None
+    active_threads: float | None = None
 
 
 def window_label(window_s: float | None) -> str:
@@ -90,9 +93,15 @@ class FlametopHeader(Widget):
             parts.append(f"{info.achieved_rate:.0f}/{info.rate:g} Hz")
         if info.coverage is not None:
             parts.append(f"{info.coverage * 100:.0f}%" + (" cov" if compact else " coverage"))
+        if info.gil_held is not None:
+            parts.append(f"GIL {info.gil_held * 100:.0f}%")
+        if info.active_threads is not None:
+            parts.append(f"{info.active_threads:.1f} active")
         parts.append(
             window_label(info.window_s) if compact else f"window {window_label(info.window_s)}"
         )
+        if info.backend and not compact:
+            parts.append(info.backend)
         if compact:
             parts = parts[1:] + parts[:1]  # the target is the part that may be cut
         for part in parts:
