@@ -16,7 +16,7 @@ import pytest
 from samplers.backends import registry, streaming
 from samplers.backends.streaming import StreamingSampler
 from samplers.errors import NotPythonError, TargetNotFoundError
-from samplers.model import SampleBatch
+from samplers.model import Frame, Sample, SampleBatch
 from samplers.tree.modes import ModeTrees
 from samplers.tree.snapshot import View
 from tests.support_targets import REPO, running_target
@@ -227,3 +227,26 @@ def test_here_auto_is_in_process() -> None:
     assert registry.resolve("auto", native=True) == (
         "in-process" if streaming.has_unwind() else "py-spy"
     )
+
+
+def test_a_quiet_target_empties_the_window_in_every_mode() -> None:
+    # GIVEN 2 s of a busy GIL holder followed by 7 s of batches with no GIL holder (the
+    # stream goes on: every instant is read, none finds a holder)
+    frame = (Frame("busy", "app.py", 1),)
+    busy = [
+        SampleBatch(t, t + 0.2, (Sample("MainThread", frame, 20, 1, True, True),), complete=True)
+        for t in (1000.0 + 0.2 * i for i in range(10))
+    ]
+    quiet = [
+        SampleBatch(t, t + 0.2, (Sample("MainThread", frame, 20, 1, False, False),), complete=True)
+        for t in (1002.0 + 0.2 * i for i in range(35))
+    ]
+    trees = ModeTrees()
+    for batch in busy + quiet:
+        trees.add(batch)
+    # THEN the 5 s window of gil and cpu mode is empty: it follows the clock, not the
+    # newest sample; wall mode still shows the thread waiting
+    for mode in ("gil", "cpu"):
+        assert trees.snapshot(View(window_s=5.0, mode=mode)).total_samples == 0  # type: ignore[arg-type]
+    assert trees.snapshot(View(window_s=5.0, mode="wall")).total_samples > 0
+    assert trees.snapshot(View(window_s=None, mode="gil")).total_samples == 200

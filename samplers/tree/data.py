@@ -105,7 +105,9 @@ class TreeData:
         bs = self.buckets.bucket_seconds
         end = self.last_t if view.end_t is None else view.end_t
         if view.end_t is None and self.buckets.fine:
-            end_index = self.buckets.newest_index
+            # ... but it follows the clock: batches that brought no sample in this mode
+            # (a quiet target) still move last_t, and the window with it
+            end_index = max(self.buckets.newest_index, math.floor(end / bs) - 1)
         else:
             end_index = math.ceil(end / bs) - 1
         stop = (end_index + 1) * bs
