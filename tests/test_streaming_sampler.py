@@ -250,3 +250,23 @@ def test_a_quiet_target_empties_the_window_in_every_mode() -> None:
         assert trees.snapshot(View(window_s=5.0, mode=mode)).total_samples == 0  # type: ignore[arg-type]
     assert trees.snapshot(View(window_s=5.0, mode="wall")).total_samples > 0
     assert trees.snapshot(View(window_s=None, mode="gil")).total_samples == 200
+
+
+def test_the_use_pid_hint_never_names_flametop_itself() -> None:
+    # GIVEN a shell whose only Python child is flametop (`flametop top --pid $$`)
+    code = (
+        "import os, sys\n"
+        "from samplers.backends.streaming import StreamingSampler\n"
+        "try:\n    StreamingSampler(os.getppid()).start()\n"
+        "except Exception as e:\n    print(type(e).__name__, e)\n"
+    )
+    out = subprocess.run(  # noqa: S603
+        ["bash", "-c", f'{sys.executable} -c "$0"; true', code],  # noqa: S607
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # THEN it is not Python, and no "use --pid <flametop>" is suggested
+    assert "use --pid" not in out, out
+    assert out.strip(), "an error was expected"

@@ -118,6 +118,15 @@ def looks_like_python(pid: int) -> bool:
         return False
 
 
+def _own_tree() -> set[int]:
+    """flametop's own pid and its descendants."""
+    me = psutil.Process()
+    try:
+        return {me.pid, *(c.pid for c in me.children(recursive=True))}
+    except psutil.Error:
+        return {me.pid}
+
+
 def find_python_process(pid: int, timeout: float = 3.0) -> int:
     """The Python process a started command became: itself, or (through a pyenv shim or
     a shell wrapper) its first Python descendant. Falls back to `pid` after `timeout`."""
@@ -129,8 +138,12 @@ def find_python_process(pid: int, timeout: float = 3.0) -> int:
             children = psutil.Process(pid).children(recursive=True)
         except psutil.Error:
             return pid
+        ours = _own_tree()
+        if pid in ours:  # a command flametop started: its descendants are what we want
+            ours = {os.getpid()}
         for child in sorted(children, key=lambda c: c.pid):
-            if looks_like_python(child.pid):
+            # flametop under the shell it was typed in is never the Python meant
+            if child.pid not in ours and looks_like_python(child.pid):
                 return child.pid
         if time.monotonic() >= deadline or not process_alive(pid):
             return pid
