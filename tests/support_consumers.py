@@ -1,7 +1,8 @@
 """Helpers for tests that hand our files to real consumers (go tool pprof, the speedscope
 schema, headless Chromium) and a small sample Profile to feed them. Reusable by any test.
 
-Every finder returns None when its tool is missing, so a test can skip with the reason.
+Every finder returns None when its tool is missing, so a test can skip with the reason; the
+speedscope schema is vendored in tests/data/speedscope, so it is never missing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 from samplers.model import Frame, Metadata, Profile, Sample, SampleBatch
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA = REPO / ".cache/npm/node_modules/speedscope/dist/release/file-format-schema.json"
+# speedscope 1.25.0's dist/release/file-format-schema.json, vendored (MIT; see its NOTICE).
+SCHEMA = REPO / "tests/data/speedscope/speedscope-1.25.0-file-format-schema.json"
 
 HOSTILE_NAMES = (
     "\x1b[31mred\x1b[0m",  # ANSI colour
@@ -72,8 +74,9 @@ def find_chromium() -> str | None:
     return None
 
 
-def speedscope_schema() -> Path | None:
-    return SCHEMA if SCHEMA.is_file() else None
+def speedscope_schema() -> Path:
+    """speedscope's own JSON schema, committed under tests/data (no npm needed)."""
+    return SCHEMA
 
 
 def _chromium_args(profile_dir: str) -> list[str]:
