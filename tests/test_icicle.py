@@ -74,11 +74,14 @@ def test_arrow_keys_walk_the_tree_and_report_the_frame() -> None:
         assert icicle.cursor_path == (MAIN.frame, LOAD.frame)
         await pilot.press("left", "k")
         assert icicle.cursor_path == (MAIN.frame,)
-        await pilot.press("j", "l")  # vim keys: first callee, then next sibling
+        await pilot.press("j", "right")  # j: first callee, then the next sibling
         await pilot.pause()
         selected = [m.frame for m in app.messages if isinstance(m, Icicle.FrameSelected)]
         main, serve, load = MAIN.frame, SERVE.frame, LOAD.frame
         assert selected == [main, serve, load, serve, main, serve, load]
+        assert icicle.cursor_path == (MAIN.frame, LOAD.frame)
+        # AND h / l do not move: `l` means "lines" on the live screen, one key one meaning
+        await pilot.press("h", "l")
         assert icicle.cursor_path == (MAIN.frame, LOAD.frame)
 
     drive(app, steps)

@@ -57,8 +57,9 @@ class Icicle(Widget, can_focus=True):
     """Merged call stacks, root at the top, widths proportional to samples."""
 
     BINDINGS = [
-        Binding("left,h", "move(-1)", "Previous frame", show=False),
-        Binding("right,l", "move(1)", "Next frame", show=False),
+        # no h/l: `l` is the app's "lines" key, and one key has one meaning on the screen
+        Binding("left", "move(-1)", "Previous frame", show=False),
+        Binding("right", "move(1)", "Next frame", show=False),
         Binding("up,k", "parent", "Caller", show=False),
         Binding("down,j", "child", "Callee", show=False),
         Binding("enter", "zoom_in", "Zoom in"),
