@@ -9,6 +9,7 @@ snapshots it posts back. Works with any Sampler: live py-spy for `top`, a replay
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections import deque
@@ -83,7 +84,12 @@ class FlametopApp(ViewActions, App[int]):
         sampler_started: bool = False,
         exit_guard: ExitGuard | None = None,
     ) -> None:
-        super().__init__(driver_class=terminal_driver() if exit_guard else None)
+        # NO_COLOR: no colour codes at all (Textual's default turns colours to greys);
+        # bold, reverse and underline carry the meaning
+        super().__init__(
+            driver_class=terminal_driver() if exit_guard else None,
+            ansi_color="NO_COLOR" in os.environ,
+        )
         if tree is None:
             from samplers.tree.modes import ModeTrees
 
