@@ -20,6 +20,7 @@ from samplers.model import Frame, Sample, SampleBatch
 from samplers.tree.modes import ModeTrees
 from samplers.tree.snapshot import View
 from tests.support_targets import REPO, running_target
+from tui.render.header_text import ASYNCIO_NOTE, asyncio_note
 
 pytestmark = [pytest.mark.pyspy]
 
@@ -270,3 +271,22 @@ def test_the_use_pid_hint_never_names_flametop_itself() -> None:
     # THEN it is not Python, and no "use --pid <flametop>" is suggested
     assert "use --pid" not in out, out
     assert out.strip(), "an error was expected"
+
+
+def test_wall_mode_on_an_asyncio_target_says_why_tasks_are_missing() -> None:
+    # GIVEN an asyncio server whose 20 requests wait in asyncio.sleep, sampled for real
+    with running_target("asyncio_server") as pid:
+        sampler = StreamingSampler(pid, rate=100)
+        sampler.start()
+        try:
+            batches = _collect(sampler, 1.5)
+        finally:
+            sampler.stop()
+    trees = ModeTrees()
+    for batch in batches:
+        trees.add(batch)
+    wall = trees.snapshot(View(window_s=None, mode="wall"))
+    cpu = trees.snapshot(View(window_s=None, mode="cpu"))
+    # THEN the header explains in wall mode, and only there
+    assert asyncio_note(wall, "wall") == ASYNCIO_NOTE
+    assert asyncio_note(cpu, "cpu") is None

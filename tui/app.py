@@ -30,6 +30,7 @@ from samplers.session.live import LoopUpdate, Monitor, SamplingLoop, Tree
 from samplers.tree.snapshot import Snapshot, View
 from tui.hangup import ExitGuard, terminal_driver
 from tui.keys import bindings, help_rows
+from tui.render.header_text import asyncio_note, backend_label
 from tui.render.safe_text import clean
 from tui.saving import autosave, base_name, save_snapshot
 from tui.view_actions import ViewActions
@@ -84,12 +85,9 @@ class FlametopApp(ViewActions, App[int]):
         sampler_started: bool = False,
         exit_guard: ExitGuard | None = None,
     ) -> None:
-        # NO_COLOR: no colour codes at all (Textual's default turns colours to greys);
-        # bold, reverse and underline carry the meaning
-        super().__init__(
-            driver_class=terminal_driver() if exit_guard else None,
-            ansi_color="NO_COLOR" in os.environ,
-        )
+        # NO_COLOR: no colour codes at all (Textual's default turns colours to greys)
+        driver = terminal_driver() if exit_guard else None
+        super().__init__(driver_class=driver, ansi_color="NO_COLOR" in os.environ)
         if tree is None:
             from samplers.tree.modes import ModeTrees
 
@@ -286,7 +284,8 @@ class FlametopApp(ViewActions, App[int]):
             paused_for_s=paused_for,
             samples_since_pause=max(0, since),
             error=self._current_error(health),
-            backend=_backend_label(health),
+            backend=backend_label(health),
+            note=asyncio_note(self._shown, self._mode),
             gil_held=health.gil_held if health else None,
             active_threads=health.active_threads if health else None,
         )
@@ -399,10 +398,3 @@ class FlametopApp(ViewActions, App[int]):
                 self.autosaved, self.autosave_errors = result.written, result.errors
         finally:
             self._autosave_lock.release()
-
-
-def _backend_label(health: Health | None) -> str:
-    """Which sampler runs, for the header: a fallback must not pass for the default."""
-    if health is None or not health.backend:
-        return ""
-    return "in-process" if "in-process" in health.backend else health.backend

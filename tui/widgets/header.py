@@ -35,6 +35,7 @@ class HeaderInfo:
     backend: str = ""  # "in-process" or "py-spy CLI"
     gil_held: float | None = None
     active_threads: float | None = None
+    note: str | None = None  # a reason the screen may mislead (shown after the numbers)
 
 
 def window_label(window_s: float | None) -> str:
@@ -89,6 +90,8 @@ class FlametopHeader(Widget):
         text = Text("flametop", style=title_style, no_wrap=True)
         mode = info.mode if not info.pending_mode else f"{info.mode}→{info.pending_mode}"
         parts = [clean(info.target, 80), mode]
+        if info.note:  # next to the mode it explains, before numbers that may be cut
+            parts.append(info.note)
         if info.rate:
             parts.append(f"{info.achieved_rate:.0f}/{info.rate:g} Hz")
         if info.coverage is not None:
@@ -102,6 +105,7 @@ class FlametopHeader(Widget):
         )
         if info.backend and not compact:
             parts.append(info.backend)
+
         if compact:
             parts = parts[1:] + parts[:1]  # the target is the part that may be cut
         for part in parts:
