@@ -50,7 +50,7 @@ def test_cpu_75_25_shares_summary_metadata_and_every_format(tmp_path: Path) -> N
     # reports duration, coverage, overhead, the hottest functions and the files
     summary = result.stdout
     assert f"recorded pid {pid}" in summary and "duration reached" in summary
-    assert re.search(r"samples\s+\d+ taken of \d+ asked for \(\d+\.\d% coverage", summary)
+    assert re.search(r"samples\s+\d+ instants sampled of \d+ asked for \(\d+\.\d% coverage", summary)
     assert re.search(r"overhead\s+flametop \+ py-spy used \d+\.\d\d s CPU", summary)
     assert "hot_three_quarters (cpu_75_25.py)" in summary
     for out in outs:
@@ -77,7 +77,7 @@ class Recording:
     out: Path
 
     def profile(self) -> Profile:
-        return read_profile(self.out)
+        return read_profile(self.out).in_mode()  # a capture: the mode recorded
 
 
 # name -> (target, extra record options); recorded a group at a time to keep the suite

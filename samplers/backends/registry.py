@@ -44,11 +44,11 @@ def find_sampler(name: str, native: bool = False) -> str:
     return find_pyspy() if resolve(name, native) == CLI else ""
 
 
-def sampler_version(name: str, exe: str, native: bool = False) -> str:
+def sampler_version(sampler: SamplerLifecycle) -> str:
     """'py-spy 0.4.3 in-process' or 'py-spy 0.4.3', for the metadata of a recording."""
-    if resolve(name, native) == IN_PROCESS:
+    if isinstance(sampler, streaming.StreamingSampler):
         return streaming.backend_version()
-    return pyspy_version(exe)
+    return pyspy_version(find_pyspy())
 
 
 def make_sampler(
@@ -61,9 +61,22 @@ def make_sampler(
     native: bool = False,
     subprocesses: bool = False,
     nonblocking: bool = False,
+    our_child: bool = False,
 ) -> SamplerLifecycle:
-    """A sampler of pid, not yet started, with the shared sampling options."""
-    kind = streaming.StreamingSampler if resolve(name, native) == IN_PROCESS else PySpySampler
+    """A sampler of pid, not yet started, with the shared sampling options.
+
+    `our_child`: flametop started the target (`-- CMD`). py-spy's blocking read stops the
+    target with ptrace and waits for it with waitpid, which for a child of this very
+    process also sees, and races with, the exits and stops Python's subprocess module
+    waits for (seen: a child's ptrace stop taken for its death, the command then stopped
+    as if it had ended). So an in-process sampler reads a child without stopping it
+    (--nonblocking), and --native, which needs the stop, uses the py-spy CLI."""
+    backend = resolve(name, native)
+    if backend == IN_PROCESS and our_child:
+        if native:
+            backend = CLI
+        nonblocking = True
+    kind = streaming.StreamingSampler if backend == IN_PROCESS else PySpySampler
     return kind(
         pid,
         mode=mode,

@@ -15,6 +15,8 @@ import threading
 from collections import deque
 from dataclasses import replace
 
+import psutil
+
 from samplers.backends.lifecycle import SamplerLifecycle
 from samplers.backends.pyspy_run import PySpyOptions
 from samplers.backends.pyspy_tool import classify_failure
@@ -258,6 +260,8 @@ class StreamingSampler(SamplerLifecycle):
             self._built = {k: v for k, v in self._built.items() if k[:2] != (pid, tid)}
         samples = []
         for pid, tid, sid, active, gil, n in counts:
+            if not self._stacks[sid]:
+                continue  # a thread with no Python frame yet (starting, or in C only)
             label, stack = self._sample_of(pid, tid, sid)
             samples.append(Sample(label, stack, n, pid, active, gil))
         t_start, t_end = t0, t1
@@ -283,6 +287,19 @@ class StreamingSampler(SamplerLifecycle):
         if self.on_news is not None:
             self.on_news()
 
+    def _lineage(self, pid: int) -> list[int]:
+        """The processes from the one attached to down to `pid` (py-spy's root chain)."""
+        chain = [pid]
+        while chain[-1] != self.pid and len(chain) < 64:
+            try:
+                parent = psutil.Process(chain[-1]).ppid()
+            except psutil.Error:
+                break
+            if parent <= 1:
+                break
+            chain.append(parent)
+        return chain[::-1] if chain[-1] == self.pid else [pid]
+
     def _sample_of(self, pid: int, tid: int, sid: int) -> tuple[str, Stack]:
         key = (pid, tid, sid)
         built = self._built.get(key)
@@ -291,9 +308,18 @@ class StreamingSampler(SamplerLifecycle):
             stack: Stack = tuple(self._frames[i] for i in self._stacks[sid])
             roots: list[Frame] = []
             if self._opts.subprocesses:
-                roots.append(Frame(f"process {pid}"))
+                # as py-spy --subprocesses names a process root
+                roots += [Frame(f'process {p}:"{_cmdline(p)}"') for p in self._lineage(pid)]
             if self._opts.threads:
                 roots.append(Frame(f"thread ({label})"))
             built = (label, (*roots, *stack))
             self._built[key] = built
         return built
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        return ""

@@ -5,7 +5,6 @@ Printing is left to the caller."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -13,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from samplers.backends.registry import find_sampler, make_sampler, sampler_version
 from samplers.errors import (
@@ -21,12 +21,13 @@ from samplers.errors import (
     SamplerFailedError,
     TargetExitedError,
     TargetNotFoundError,
-    UsageError,
 )
 from samplers.formats import write_profile
 from samplers.formats.validate import OutputSpec
 from samplers.model import Mode, Profile, SampleBatch, SystemReading
 from samplers.target.facts import TargetFacts
+from samplers.target.launcher import launch
+from samplers.target.launcher import stop as stop_command
 from samplers.target.system import SystemMonitor, find_python_process, self_cpu_seconds
 
 READING_INTERVAL = 1.0
@@ -60,37 +61,6 @@ class RecordResult:
     problems: tuple[str, ...] = field(default=())  # one line each, for exit code 1
 
 
-PR_SET_PTRACER = 0x59616D61  # prctl option of the Yama LSM (linux/prctl.h)
-
-
-def _allow_our_pyspy() -> None:
-    """In the started command, before exec: name flametop as an allowed tracer. Under
-    Yama ptrace_scope=1 only ancestors may trace a process, and py-spy is flametop's
-    child, not the target's ancestor; an allowed tracer covers its descendants too.
-    Without Yama the call fails harmlessly."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PTRACER, os.getppid(), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def start_command(cmd: Sequence[str]) -> subprocess.Popen[bytes]:
-    if not cmd:
-        raise UsageError("give a command to start after --, for example -- python app.py")
-    try:
-        # preexec_fn: no other thread runs yet when record() starts the target
-        return subprocess.Popen(list(cmd), preexec_fn=_allow_our_pyspy)  # noqa: S603
-    except FileNotFoundError:
-        raise TargetNotFoundError(
-            f"command not found: {cmd[0]}; check its spelling or give its full path"
-        ) from None
-    except PermissionError:
-        raise TargetNotFoundError(f"cannot run {cmd[0]}: not executable; check it") from None
-    except OSError as exc:
-        raise TargetNotFoundError(f"cannot run {cmd[0]}: {exc.strerror or exc}") from None
-
-
 def _exits_soon(child: subprocess.Popen[bytes], within: float = 1.0) -> bool:
     """Has our child exited, or does it within `within` s? Python behind a shim or a
     wrapper may be gone a moment before the wrapper itself."""
@@ -111,16 +81,6 @@ def _exited(child: subprocess.Popen[bytes]) -> bool:
     return info is not None
 
 
-def _end_child(child: subprocess.Popen[bytes]) -> None:
-    if child.poll() is None:
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(3.0)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait(3.0)
-
-
 def record(
     req: RecordRequest,
     stop: threading.Event | None = None,
@@ -133,12 +93,25 @@ def record(
         req.sampler, req.native
     )  # before starting anything: missing is a usage problem
     cpu_before = self_cpu_seconds()
-    child = start_command(req.cmd) if req.cmd else None
+    launched = launch(req.cmd) if req.cmd else None
+    child = launched.proc if launched is not None else None
     try:
         return _record(req, stop, log, exe, child, cpu_before)
     finally:
-        if child is not None:
-            _end_child(child)
+        if launched is not None:
+            stop_command(launched)
+            _point_at_log(launched.log, log)
+
+
+def _point_at_log(path: Path, log: Callable[[str], None]) -> None:
+    """The command's own output stays out of the summary: say where it is, if anywhere."""
+    try:
+        if path.stat().st_size:
+            log(f"the command's output is in {path}")
+        else:
+            path.unlink()
+    except OSError:
+        pass
 
 
 def _record(
@@ -161,6 +134,7 @@ def _record(
         native=req.native,
         subprocesses=req.subprocesses,
         nonblocking=req.nonblocking,
+        our_child=child is not None,
     )
     facts = TargetFacts(pid)  # now: the target may be gone when the recording ends
     try:
@@ -221,7 +195,7 @@ def _record(
                 "attach while it is working, or start it with `flametop record -- CMD`"
             )
     metadata = facts.metadata(
-        sampler=sampler_version(req.sampler, exe, req.native),
+        sampler=sampler_version(sampler),
         rate=req.rate,
         mode=req.mode,
         start_time=started,

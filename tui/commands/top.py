@@ -4,13 +4,11 @@ live screen, and always leave the terminal and the target as they should be."""
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import shlex
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -22,12 +20,11 @@ import psutil
 from samplers import __version__
 from samplers.errors import FlametopError, TargetNotFoundError, UsageError
 from samplers.model import Metadata
+from samplers.target.launcher import Launched, launch, stop
 from tui.hangup import ExitGuard, Hangup, flush_and_exit, say
 
 if TYPE_CHECKING:
     from tui.app import FlametopApp
-
-STOP_GRACE_S = 3.0
 
 
 def _cmdline_of(pid: int) -> tuple[str, ...]:
@@ -38,40 +35,14 @@ def _cmdline_of(pid: int) -> tuple[str, ...]:
 
 
 def _start_target(cmd: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
-    """Start `cmd` with its output in a log file (it must not draw over the screen)."""
-    fd, log_name = tempfile.mkstemp(prefix="flametop-target-", suffix=".log")
-    try:
-        proc = subprocess.Popen(  # noqa: S603 - the user's own command, as an argument list
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=fd,
-            stderr=fd,
-            start_new_session=True,  # our Ctrl-C / SIGHUP handling decides its fate
-        )
-    except OSError as exc:
-        os.close(fd)
-        raise TargetNotFoundError(
-            f"cannot start {shlex.join(cmd)}: {exc.strerror or exc}; check the command and PATH"
-        ) from None
-    os.close(fd)
-    return proc, Path(log_name)
+    """Start `cmd` through the shared launcher: own session, output in a log file (it
+    must not draw over the screen), flametop allowed to trace it, the sudo user's."""
+    launched = launch(cmd)
+    return launched.proc, launched.log
 
 
 def _stop_target(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except OSError:
-        proc.terminate()
-    try:
-        proc.wait(STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            proc.kill()
-        proc.wait(STOP_GRACE_S)
+    stop(Launched(proc, Path()))
 
 
 def _report_log(log: Path) -> None:
@@ -139,6 +110,7 @@ def _run(
             native=args.native,
             subprocesses=args.subprocesses,
             nonblocking=args.nonblocking,
+            our_child=started is not None,
         )
         # Textual takes a few hundred ms to import: do it while py-spy attaches.
         importer = threading.Thread(target=_import_app, name="import-tui", daemon=True)

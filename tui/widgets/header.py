@@ -96,9 +96,9 @@ class FlametopHeader(Widget):
             parts.append(f"{info.achieved_rate:.0f}/{info.rate:g} Hz")
         if info.coverage is not None:
             parts.append(f"{info.coverage * 100:.0f}%" + (" cov" if compact else " coverage"))
-        if info.gil_held is not None:
+        if info.gil_held is not None and not compact:  # narrow: the target's pid first
             parts.append(f"GIL {info.gil_held * 100:.0f}%")
-        if info.active_threads is not None:
+        if info.active_threads is not None and not compact:
             parts.append(f"{info.active_threads:.1f} active")
         parts.append(
             window_label(info.window_s) if compact else f"window {window_label(info.window_s)}"
