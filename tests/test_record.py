@@ -50,7 +50,9 @@ def test_cpu_75_25_shares_summary_metadata_and_every_format(tmp_path: Path) -> N
     # reports duration, coverage, overhead, the hottest functions and the files
     summary = result.stdout
     assert f"recorded pid {pid}" in summary and "duration reached" in summary
-    assert re.search(r"samples\s+\d+ instants sampled of \d+ asked for \(\d+\.\d% coverage", summary)
+    assert re.search(
+        r"samples\s+\d+ instants sampled of \d+ asked for \(\d+\.\d% coverage", summary
+    )
     assert re.search(r"overhead\s+flametop \+ py-spy used \d+\.\d\d s CPU", summary)
     assert "hot_three_quarters (cpu_75_25.py)" in summary
     for out in outs:
