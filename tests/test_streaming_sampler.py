@@ -19,7 +19,8 @@ from samplers.errors import NotPythonError, TargetNotFoundError
 from samplers.model import Frame, Sample, SampleBatch
 from samplers.tree.modes import ModeTrees
 from samplers.tree.snapshot import View
-from tests.support_targets import REPO, running_target
+from tests.support_consumers import go_pprof
+from tests.support_targets import REPO, run_flametop, running_target
 from tui.render.header_text import ASYNCIO_NOTE, asyncio_note
 
 pytestmark = [pytest.mark.pyspy]
@@ -291,3 +292,22 @@ def test_wall_mode_on_an_asyncio_target_says_why_tasks_are_missing() -> None:
     # THEN the header explains in wall mode, and only there
     assert asyncio_note(wall, "wall") == ASYNCIO_NOTE
     assert asyncio_note(cpu, "cpu") is None
+
+
+def test_pprof_carries_a_pid_label_per_process(tmp_path: Path) -> None:
+    # GIVEN a parent whose two Python children burn CPU, recorded with --subprocesses
+    out = tmp_path / "sp.pb.gz"
+    with running_target("spawner") as pid:
+        parent = psutil.Process(pid)
+        deadline = time.monotonic() + 5
+        while len(parent.children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        children = {c.pid for c in parent.children()}
+        result = run_flametop(
+            "record", "--pid", str(pid), "--subprocesses", "-d", "2", "-o", str(out)
+        )
+    assert result.returncode == 0, result.stderr
+    # THEN `go tool pprof -tags` shows each child under its own pid label
+    tags = go_pprof(["-tags", str(out)], tmp_path).stdout
+    assert "pid:" in tags, tags
+    assert all(str(c) in tags for c in children), (children, tags)

@@ -149,17 +149,17 @@ def merged(profile: Profile) -> list[Sample]:
     """Profile.merged(), keyed by object identity: Frame's dataclass hash runs in Python
     and dominated writing large profiles. Equal frames that are distinct objects may stay
     apart, which changes no count."""
-    counts: dict[tuple[str, tuple[int, ...]], int] = {}
-    first: dict[tuple[str, tuple[int, ...]], Sample] = {}
+    counts: dict[tuple[int, str, tuple[int, ...]], int] = {}
+    first: dict[tuple[int, str, tuple[int, ...]], Sample] = {}
     for batch in profile.batches:
         for s in batch.samples:
-            key = (s.thread, tuple(map(id, s.stack)))
+            key = (s.pid, s.thread, tuple(map(id, s.stack)))
             if key in counts:
                 counts[key] += s.count
             else:
                 counts[key] = s.count
                 first[key] = s
-    return [Sample(s.thread, s.stack, counts[k]) for k, s in first.items()]
+    return [Sample(s.thread, s.stack, counts[k], s.pid) for k, s in first.items()]
 
 
 class FrameIndex:

@@ -84,6 +84,7 @@ def write(profile: Profile) -> bytes:
     functions: dict[tuple[str, str], Any] = {}
     locations = FrameIndex()
     thread_key = s("thread")
+    pid_key = s("pid")
     for sample in merged(profile):
         if sample.count <= 0:
             continue
@@ -108,6 +109,8 @@ def write(profile: Profile) -> bytes:
         out = msg.sample.add(location_id=ids, value=[sample.count, sample.count * period])
         if sample.thread:
             out.label.add(key=thread_key, str=s(sample.thread))
+        if sample.pid:  # the process, as py-spy's in-process sampler saw it
+            out.label.add(key=pid_key, num=sample.pid)
     for key, value in meta.as_dict().items():
         msg.comment.append(s(f"{key}: {value}"))
     msg.time_nanos = _start_nanos(meta.start_time)
