@@ -79,7 +79,9 @@ test:
 	@$(MAKE) --no-print-directory native NATIVE_REQUIRED=1
 	@$(MAKE) --no-print-directory lint
 ifneq ($(CARGO),)
-	cd native && cargo test --release
+	# the features of the extension's build (less pyo3), so py-spy's build is reused
+	cd native && if ls /usr/include/libunwind.h /usr/include/*/libunwind.h >/dev/null 2>&1; \
+	  then cargo test --release -F unwind; else cargo test --release; fi
 endif
 	$(BIN)/python -m pytest -q
 
