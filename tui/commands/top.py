@@ -4,7 +4,6 @@ live screen, and always leave the terminal and the target as they should be."""
 from __future__ import annotations
 
 import argparse
-import platform
 import shlex
 import signal
 import subprocess
@@ -15,23 +14,17 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import psutil
-
-from samplers import __version__
+from samplers.backends.lifecycle import SamplerLifecycle
+from samplers.backends.registry import sampler_version
 from samplers.errors import FlametopError, TargetNotFoundError, UsageError
 from samplers.model import Metadata
+from samplers.target.facts import TargetFacts
 from samplers.target.launcher import Launched, launch, stop
+from samplers.target.system import cmdline_of
 from tui.hangup import ExitGuard, Hangup, flush_and_exit, say
 
 if TYPE_CHECKING:
     from tui.app import FlametopApp
-
-
-def _cmdline_of(pid: int) -> tuple[str, ...]:
-    try:
-        return tuple(psutil.Process(pid).cmdline())
-    except psutil.Error:
-        return ()
 
 
 def _start_target(cmd: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
@@ -56,17 +49,14 @@ def _report_log(log: Path) -> None:
         pass
 
 
-def _metadata(pid: int, cmdline: tuple[str, ...], args: argparse.Namespace) -> Metadata:
-    return Metadata(
-        flametop_version=__version__,
-        sampler=str(getattr(args, "sampler", "py-spy")),
+def _metadata(pid: int, args: argparse.Namespace, sampler: SamplerLifecycle) -> Metadata:
+    """The target's own facts (its Python, git commit, ...) as `record` writes them."""
+    return TargetFacts(pid).metadata(
+        sampler=sampler_version(sampler),
         rate=float(args.rate),
         mode=str(args.mode),
-        start_time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        host=platform.node(),
-        pid=pid,
-        cmdline=cmdline,
-        python_version=platform.python_version(),
+        start_time=time.time(),
+        duration_s=0.0,
     )
 
 
@@ -100,7 +90,7 @@ def _run(
                 f"no process with pid {pid}: check the pid with `ps` (it may have exited)"
             )
     try:
-        cmdline = _cmdline_of(pid) or tuple(cmd or ())
+        cmdline = cmdline_of(pid) or tuple(cmd or ())
         sampler = make_sampler(
             getattr(args, "sampler", "auto"),
             pid,
@@ -125,7 +115,7 @@ def _run(
         app = FlametopApp(
             sampler,
             target=f"pid {pid} {shown}",
-            metadata=_metadata(pid, cmdline, args),
+            metadata=_metadata(pid, args, sampler),
             save_dir=args.save_dir,
             monitor=SystemMonitor(pid, exclude_from_self=started.pid if started else None),
             rate=float(args.rate),
