@@ -166,6 +166,9 @@ class Metadata:
     cmdline: tuple[str, ...] = ()
     python_version: str = ""
     git_commit: str = ""
+    git_branch: str = ""  # "" when detached or not in a repository
+    kernel_release: str = ""  # uname -r of the host that sampled
+    build_id: str = ""  # GNU build-id (hex) of the target's interpreter or its libpython
     source_format: str = ""  # the format a profile was read from
     extra: tuple[tuple[str, str], ...] = ()
 

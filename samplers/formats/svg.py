@@ -98,6 +98,9 @@ def _header_text(meta: Metadata, total: int) -> tuple[str, str]:
         (meta.sampler, "sampler"),
         (meta.python_version, "Python"),
         (meta.git_commit[:12], "git"),
+        (meta.git_branch, "branch"),
+        (meta.kernel_release, "kernel"),
+        (meta.build_id[:12], "build-id"),
         (meta.flametop_version, "flametop"),
     ):
         if value:

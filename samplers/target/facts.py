@@ -5,6 +5,7 @@ than failing the recording."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from samplers import __version__
 from samplers.model import Metadata
+from samplers.target.elf import interpreter_build_id
 from samplers.target.system import cmdline_of, cwd_of
 
 _LIBPYTHON_RE = re.compile(r"libpython(\d+\.\d+)")
@@ -65,6 +67,22 @@ def git_commit_of(directory: Path | None) -> str:
     return out if re.fullmatch(r"[0-9a-f]{40,64}", out) else ""
 
 
+def git_branch_of(directory: Path | None) -> str:
+    """The branch checked out in the repository holding `directory`; "" when HEAD is
+    detached (as in many CI checkouts) or there is no repository."""
+    if directory is None:
+        return ""
+    return _run_quietly(["git", "-C", str(directory), "symbolic-ref", "--short", "-q", "HEAD"])
+
+
+def kernel_release() -> str:
+    """`uname -r`: the kernel that ran the target and the sampler (one host)."""
+    try:
+        return os.uname().release
+    except (AttributeError, OSError):
+        return ""
+
+
 class TargetFacts:
     """What metadata needs from the target, read once at the start of a recording while
     the target surely runs (it may be gone when the recording ends)."""
@@ -73,7 +91,11 @@ class TargetFacts:
         self.pid = pid
         self.cmdline = cmdline_of(pid)
         self.python_version = python_version_of(pid)
-        self.git_commit = git_commit_of(cwd_of(pid))
+        cwd = cwd_of(pid)
+        self.git_commit = git_commit_of(cwd)
+        self.git_branch = git_branch_of(cwd)
+        self.build_id = interpreter_build_id(pid)
+        self.kernel_release = kernel_release()
 
     def metadata(
         self,
@@ -97,6 +119,9 @@ class TargetFacts:
             cmdline=self.cmdline,
             python_version=self.python_version,
             git_commit=self.git_commit,
+            git_branch=self.git_branch,
+            kernel_release=self.kernel_release,
+            build_id=self.build_id,
             extra=extra,
         )
 
