@@ -42,10 +42,22 @@ def test_each_format_round_trips_totals_and_function_counts(
     assert registry.detect_format(path) == fmt
 
 
-@pytest.mark.parametrize("fmt", sorted(READ_BACK))
+CARRY_METADATA = sorted(set(READ_BACK) - {"folded"})  # folded is `stack count` lines only
+
+
+@pytest.mark.parametrize("fmt", CARRY_METADATA)
 def test_metadata_survives_every_format_that_carries_it(tmp_path: Path, fmt: str) -> None:
-    # GIVEN a profile annotated with provenance
+    # GIVEN a profile annotated with provenance, the kernel, build-id and branch included
+    from dataclasses import replace
+
     profile = sample_profile()
+    meta = replace(
+        profile.metadata,
+        kernel_release="6.1.0-18-amd64",
+        build_id="a7516ae81afc8457cbb59039c47cb6428c978064",
+        git_branch="release/2.4",
+    )
+    profile = Profile(meta, profile.batches)
     # WHEN written and read back
     again = read_profile(write_profile(profile, tmp_path / READ_BACK[fmt]))
     # THEN the metadata a colleague needs is still there
@@ -58,6 +70,9 @@ def test_metadata_survives_every_format_that_carries_it(tmp_path: Path, fmt: str
     assert m.git_commit.startswith("0123456789abcdef")
     assert m.start_time.startswith("2026-11-25T12:00:00")
     assert m.source_format == fmt
+    assert m.kernel_release == "6.1.0-18-amd64"
+    assert m.build_id == "a7516ae81afc8457cbb59039c47cb6428c978064"
+    assert m.git_branch == "release/2.4"
 
 
 def test_capture_is_lossless(tmp_path: Path) -> None:
@@ -183,20 +198,36 @@ def test_lone_surrogates_from_a_json_file_do_not_break_any_writer(tmp_path: Path
             assert read_profile(path).total == 3
 
 
-def test_folded_metadata_lines_are_skipped_by_flamegraph_pl_style_readers() -> None:
-    # flamegraph.pl takes a line as a stack only if it matches this pattern (a number at
-    # the end after whitespace) and ignores the rest; our `# key: "value"` lines must not
-    # match, even for numeric values like the pid or the rate.
+def test_folded_output_is_only_stack_count_lines() -> None:
+    # GIVEN a profile with metadata, threads and hostile names
     import re
 
     from samplers.formats import folded
 
-    flamegraph_pl = re.compile(r"^(.*)\s+?(\d+(?:\.\d*)?)$")
-    lines = folded.write(sample_profile()).decode().splitlines()
-    comments = [line for line in lines if line.startswith("#")]
-    assert any("pid" in c for c in comments) and any("rate" in c for c in comments)
-    assert not any(flamegraph_pl.match(c) for c in comments)
-    assert all(flamegraph_pl.match(line) for line in lines if not line.startswith("#"))
+    profile = sample_profile(hostile=True)
+    # WHEN written as folded stacks
+    lines = folded.write(profile).decode().split("\n")
+    # THEN every line is `stack count` (one space, an integer), as flamegraph.pl, inferno
+    # and Pyroscope's format=folded take them: no comment, no blank line but the last
+    strict = re.compile(r"^[^\n#][^\n]* [0-9]+$")
+    assert lines[-1] == ""
+    assert lines[:-1] and all(strict.match(line) for line in lines[:-1]), lines[:3]
+    assert sum(int(line.rsplit(" ", 1)[1]) for line in lines[:-1]) == profile.total
+
+
+def test_folded_files_with_metadata_comments_still_read() -> None:
+    # GIVEN a folded file as flametop wrote them before (metadata as `# key: "value"`)
+    from samplers.formats import folded
+
+    old = b'# pid: "4242"\n# rate: "100"\n# host: "box"\nmain (app.py:1);work (app.py:3) 7\n'
+    # WHEN read, THEN the comments give the metadata and the stack its count
+    profile = folded.read(old)
+    assert profile.total == 7
+    assert (profile.metadata.pid, profile.metadata.rate, profile.metadata.host) == (
+        4242,
+        100.0,
+        "box",
+    )
 
 
 def test_folded_writes_each_stack_once_with_its_summed_count_in_a_stable_order() -> None:
@@ -213,11 +244,9 @@ def test_folded_writes_each_stack_once_with_its_summed_count_in_a_stable_order()
     profile = Profile(Metadata(pid=4242), batches)
     # WHEN written as folded stacks
     lines = folded.write(profile).decode().splitlines()
-    # THEN each stack is one line with the sum over the batches, sorted by stack
-    stacks = [line for line in lines if not line.startswith("#")]
-    assert stacks == ["main (app.py:9);idle (app.py:5) 6", "main (app.py:9);work (app.py:3) 21"]
-    # AND the metadata comments still come first
-    assert lines[0].startswith("# ") and any(line.startswith("# pid:") for line in lines)
+    # THEN each stack is one line with the sum over the batches, sorted by stack, and
+    # nothing else (no metadata comments)
+    assert lines == ["main (app.py:9);idle (app.py:5) 6", "main (app.py:9);work (app.py:3) 21"]
     # AND writing again gives the same bytes
     assert folded.write(profile) == folded.write(profile)
 

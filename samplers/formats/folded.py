@@ -6,12 +6,14 @@ When the profile has more than one named thread, each line starts with a `thread
 root frame. Names cannot contain the separator, so `;` becomes `;` (U+037E, GREEK
 QUESTION MARK, which looks the same), a `#` starting a line becomes `＃` (U+FF03) so it is
 not taken for a comment, and control characters (newlines, ESC, ...) become
-their visible Unicode "control pictures" (U+2400 block), bidi controls U+FFFD. Metadata goes first as
-`# key: "json string"` comment lines; the quoted value never ends in a digit, so
-flamegraph.pl and speedscope skip these lines instead of reading a count from them.
+their visible Unicode "control pictures" (U+2400 block), bidi controls U+FFFD. Nothing but
+`stack count` lines: flamegraph.pl and inferno warn about any other line, and a strict
+consumer (Pyroscope's `format=folded`) may refuse it; metadata stays in the formats that
+carry it (capture, pprof, speedscope, SVG).
 
 Reading: py-spy raw output (with `--threads`, `--subprocesses`, `--nolineno`), our own
-output, and Austin's collapsed text (`P<pid>;T<thread>;file:function:line;... N`). The count
+output (older versions began with `# key: "value"` metadata comments, still read), and
+Austin's collapsed text (`P<pid>;T<thread>;file:function:line;... N`). The count
 is always the last space-separated field of a line.
 """
 
@@ -65,10 +67,8 @@ def _label(frame: Frame) -> str:
 
 
 def write(profile: Profile) -> bytes:
-    """The profile as folded text (UTF-8), metadata comments first."""
+    """The profile as folded text (UTF-8): `stack count` lines only."""
     lines: list[str] = []
-    for key, value in profile.metadata.as_dict().items():
-        lines.append(f"# {_escape(key).replace(':', '_')}: {json.dumps(value)}")
     named = [t for t in distinct_threads(profile) if t]
     with_threads = len(named) > 1
     labels: dict[int, str] = {}  # by frame identity: labelling is the costly part
