@@ -53,3 +53,17 @@ class OutputError(FlametopError):
 
 class FormatError(FlametopError):
     """A profile file is unreadable: empty, truncated, corrupt or of an unknown kind."""
+
+
+class UploadError(FlametopError):
+    """A profile server did not take a profile (refused it, or could not be reached).
+
+    `keep` says whether sending the same profile later may succeed (an outage, a full
+    server, wrong credentials being fixed) or never will (the server rejected the body)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, keep: bool = True, status: int | None = None) -> None:
+        super().__init__(message)
+        self.keep = keep
+        self.status = status

@@ -141,7 +141,7 @@ def test_json_has_the_documented_schema(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     # THEN the documented keys are there, with their types
-    assert doc["schema"] == SCHEMA == "flametop.report/1"
+    assert doc["schema"] == SCHEMA == "flametop.report/2"
     assert doc["file"] == str(path) and doc["format"] == "flametop"
     assert doc["sort"] == "own" and doc["baseline"] is None
     assert set(doc["metadata"]) >= {"flametop_version", "sampler", "rate", "mode", "start_time"}

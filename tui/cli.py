@@ -21,8 +21,14 @@ COMMANDS = {
     "record": ("tui.commands.record", "run_record"),
     "view": ("tui.commands.view", "run_view"),
     "report": ("tui.commands.report", "run_report"),
+    "upload": ("tui.commands.upload", "run_upload"),
     "demo": ("tui.commands.top", "run_demo"),
 }
+
+# --production: record's measured own CPU on tests/targets/cpu_75_25.py (README,
+# "Production use"): about 0.03% of a core per Hz on top of a fixed ~0.3%.
+PRODUCTION_RATE = 20.0  # top / record: still a readable live view
+PRODUCTION_PUSH_RATE = 5.0  # record --server, always on
 
 FORMAT_CHOICES = ("svg", "pprof", "speedscope", "folded", "flametop")
 
@@ -34,6 +40,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
     return value
 
 
@@ -91,6 +107,41 @@ def _add_sampling_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_server_options(p: argparse.ArgumentParser, required: bool) -> None:
+    """Where and how profiles are sent (upload, record --server)."""
+    g = p.add_argument_group("sending to a Pyroscope server")
+    g.add_argument(
+        "--server",
+        required=required,
+        metavar="URL",
+        help="Pyroscope base URL (http or https; user:password@ for basic auth, as Grafana "
+        "Cloud wants); a bearer token is read from FLAMETOP_UPLOAD_TOKEN",
+    )
+    g.add_argument("--app", metavar="NAME", help="application name the profiles go under")
+    g.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a label on every profile; repeat for several",
+    )
+    g.add_argument("--tenant", metavar="ID", help="tenant of a multi-tenant server (X-Scope-OrgID)")
+    g.add_argument("--cacert", metavar="FILE", help="trust this CA bundle (PEM) for https")
+    g.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="give up on a request after this long (default 10)",
+    )
+    g.add_argument(
+        "--spool",
+        metavar="DIR",
+        help="spool directory of profiles waiting to be sent (default for record: "
+        "$XDG_STATE_HOME/flametop/spool/APP)",
+    )
+
+
 def _add_format_options(p: argparse.ArgumentParser) -> None:
     """--format and --force, shared by the commands that write profile files."""
     p.add_argument(
@@ -132,10 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
         "-d",
         "--duration",
         type=_positive_float,
-        default=30.0,
-        help="seconds to sample (default 30); the run also ends when the target exits or on Ctrl-C",
+        default=None,
+        help="seconds to sample (default 30; with --server until stopped); the run also "
+        "ends when the target exits or on Ctrl-C",
+    )
+    rec.add_argument(
+        "--every",
+        type=_positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="with --server: push one profile every this many seconds (default 10, at least 1)",
     )
     _add_format_options(rec)
+    _add_server_options(rec, required=False)
 
     view = sub.add_parser("view", help="open a saved profile in the TUI")
     view.add_argument("file", help="a .flametop capture or any supported profile file")
@@ -151,6 +211,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("file", help="a profile file (flametop, py-spy, speedscope, pprof, folded)")
     rep.add_argument("--top", "-n", type=int, default=20, help="rows to print (default 20)")
     rep.add_argument("--baseline", metavar="FILE", help="compare against this profile")
+    rep.add_argument(
+        "--fail-over",
+        type=_non_negative_float,
+        metavar="POINTS",
+        help="with --baseline: exit 3 when a function's share grew by more than POINTS "
+        "percentage points (a CI gate)",
+    )
+    rep.add_argument(
+        "--metric",
+        choices=("total", "own"),
+        default="total",
+        help="the share --fail-over compares: total (default; the function and its callees) or own",
+    )
     rep.add_argument("--json", action="store_true", help="print JSON for scripts")
     rep.add_argument("--sample-type", help="pprof: which sample type to read")
     rep.add_argument(
@@ -162,6 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="convert: write this file; repeat for several",
     )
     _add_format_options(rep)
+
+    up = sub.add_parser(
+        "upload", help="send profile files (or a spool) to a Pyroscope-compatible server"
+    )
+    up.add_argument(
+        "files", nargs="*", metavar="FILE", help="profiles in any format flametop reads"
+    )
+    up.add_argument("--sample-type", help="pprof: which sample type to read")
+    _add_server_options(up, required=True)
 
     demo = sub.add_parser("demo", help="the live TUI on a built-in demo workload")
     _add_sampling_options(demo)
@@ -176,6 +258,24 @@ def _normalise_argv(argv: list[str]) -> list[str]:
     if first in COMMANDS or first in ("-h", "--help", "--version"):
         return argv
     return ["top", *argv]
+
+
+def _check_push_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.server is None:
+        for name in ("app", "tenant", "cacert", "spool"):
+            if getattr(args, name):
+                parser.error(f"--{name} is for sending profiles; give --server URL too")
+        if args.tag:
+            parser.error("--tag is for sending profiles; give --server URL too")
+        if args.duration is None:
+            args.duration = 30.0
+        return
+    if not args.app:
+        parser.error("give --app NAME with --server: the application the profiles go under")
+    if args.every < 1:
+        parser.error("--every must be at least 1 second (Pyroscope counts whole seconds)")
+    if args.duration is None:
+        args.duration = float("inf")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -197,9 +297,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                 parser.error(
                     "give --pid PID of a running Python process, or -- CMD ARGS to start one"
                 )
+    if args.command == "record":
+        _check_push_options(parser, args)
     if getattr(args, "production", False):
         if args.rate is None:
-            args.rate = 20.0
+            pushing = getattr(args, "server", None) is not None
+            args.rate = PRODUCTION_PUSH_RATE if pushing else PRODUCTION_RATE
         args.nonblocking = True
     if hasattr(args, "rate") and args.rate is None:
         args.rate = 100.0

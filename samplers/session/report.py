@@ -16,7 +16,7 @@ from typing import Any
 from samplers.errors import FormatError
 from samplers.model import Metadata, Profile, Stack
 
-SCHEMA = "flametop.report/1"
+SCHEMA = "flametop.report/2"  # 2: metadata has git_branch, kernel_release, build_id
 DEFAULT_RATE = 100.0  # py-spy's default, for files that do not say their rate
 
 FuncKey = tuple[str, str]  # (function, file)
@@ -298,7 +298,7 @@ def _row_json(row: FunctionRow, with_baseline: bool) -> dict[str, Any]:
 
 
 def report_json(report: Report, top: int, fmt: str = "", baseline_fmt: str = "") -> dict[str, Any]:
-    """The `flametop.report/1` document (see README): schema, profile, baseline, rows."""
+    """The `flametop.report/2` document (see README): schema, profile, baseline, rows."""
     rows: Iterable[FunctionRow] = report.top(top)
     with_baseline = report.baseline is not None
     doc: dict[str, Any] = {"schema": SCHEMA}

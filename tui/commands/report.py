@@ -17,7 +17,9 @@ from samplers.formats.fileio import atomic_write
 from samplers.formats.svg import write_diff
 from samplers.formats.validate import validate_outputs
 from samplers.model import Profile
+from samplers.session.gate import EXIT_GREW, Growth, gate_json, grown, largest
 from samplers.session.report import Report, build_diff, build_report, report_json
+from tui.render.safe_text import clean
 
 
 def load_profile(path: str, sample_type: str | None = None) -> tuple[Profile, str]:
@@ -57,6 +59,10 @@ def _write_outputs(
 def run_report(args: argparse.Namespace) -> int:
     if args.format and not args.output:
         raise UsageError("--format names the format of each -o OUT; give -o OUT too")
+    fail_over = getattr(args, "fail_over", None)
+    metric = getattr(args, "metric", "total")
+    if fail_over is not None and not args.baseline:
+        raise UsageError("--fail-over compares with a baseline; give --baseline OLD too")
     profile, fmt = load_profile(args.file, args.sample_type)
     baseline: Profile | None = None
     baseline_fmt = ""
@@ -67,14 +73,21 @@ def run_report(args: argparse.Namespace) -> int:
         report = build_report(profile, args.file)
     else:
         report = build_diff(profile, baseline, args.file, args.baseline)
+    found: tuple[Growth, ...] = ()
+    if fail_over is not None:
+        found = grown(report, fail_over, metric)
+    code = EXIT_GREW if found else 0
     if args.output:
         for line in _write_outputs(args, profile, baseline):
             print(f"flametop: {line}", file=sys.stderr)
         if not args.json:
-            return 0
+            _tell_gate(report, found, fail_over, metric)
+            return code
     try:
         if args.json:
             doc = report_json(report, args.top, fmt, baseline_fmt)
+            if fail_over is not None:
+                doc["gate"] = gate_json(found, fail_over, metric)
             # ASCII only: no raw C1 control character can reach a terminal.
             sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         else:
@@ -87,5 +100,31 @@ def run_report(args: argparse.Namespace) -> int:
         # `flametop report … | head`: the reader has gone; that is not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    return 0
+    _tell_gate(report, found, fail_over, metric)
+    return code
+
+
+def _tell_gate(
+    report: Report, found: tuple[Growth, ...], points: float | None, metric: str
+) -> None:
+    """The gate's verdict on stderr: each function over the threshold, or the largest growth."""
+    if points is None:
+        return
+    metric_ = "own" if metric == "own" else "total"
+    if found:
+        print(
+            f"flametop: {len(found)} function(s) grew by more than {points:g} points of "
+            f"{metric_} share (exit {EXIT_GREW}):",
+            file=sys.stderr,
+        )
+        for g in found:
+            print(f"  {clean(g.line(metric_), 200)}", file=sys.stderr)
+        return
+    top = largest(report, metric_)
+    most = (
+        f"; the largest growth: {clean(top.line(metric_), 200)}" if top and top.points > 0 else ""
+    )
+    print(
+        f"flametop: no function grew by more than {points:g} points of {metric_} share{most}",
+        file=sys.stderr,
+    )
