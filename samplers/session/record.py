@@ -25,6 +25,7 @@ from samplers.errors import (
 from samplers.formats import write_profile
 from samplers.formats.validate import OutputSpec
 from samplers.model import Mode, Profile, SampleBatch, SystemReading
+from samplers.session.push import IntervalCutter, Pusher, PushRequest, PushStatus, open_pusher
 from samplers.target.facts import TargetFacts
 from samplers.target.launcher import launch
 from samplers.target.launcher import stop as stop_command
@@ -47,6 +48,7 @@ class RecordRequest:
     nonblocking: bool = False
     force: bool = False
     sampler: str = "auto"  # one of samplers.backends.registry.SAMPLERS
+    push: PushRequest | None = None  # record --server: push every interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class RecordResult:
     written: tuple[OutputSpec, ...] = ()
     exit_code: int = 0
     problems: tuple[str, ...] = field(default=())  # one line each, for exit code 1
+    push: PushStatus | None = None
 
 
 def _exits_soon(child: subprocess.Popen[bytes], within: float = 1.0) -> bool:
@@ -85,6 +88,7 @@ def record(
     req: RecordRequest,
     stop: threading.Event | None = None,
     log: Callable[[str], None] = lambda _line: None,
+    on_push: Callable[[PushStatus], None] = lambda _status: None,
 ) -> RecordResult:
     """Run one recording. Raises FlametopError when nothing could be sampled; otherwise
     writes every output and returns the result (exit_code 1 when it ended badly)."""
@@ -92,15 +96,21 @@ def record(
     exe = find_sampler(
         req.sampler, req.native
     )  # before starting anything: missing is a usage problem
-    cpu_before = self_cpu_seconds()
-    launched = launch(req.cmd) if req.cmd else None
-    child = launched.proc if launched is not None else None
+    # Before starting anything too: a spool in use by another flametop is a usage problem.
+    pusher = open_pusher(req.push, on_push) if req.push is not None else None
     try:
-        return _record(req, stop, log, exe, child, cpu_before)
+        cpu_before = self_cpu_seconds()
+        launched = launch(req.cmd) if req.cmd else None
+        child = launched.proc if launched is not None else None
+        try:
+            return _record(req, stop, log, exe, child, cpu_before, pusher)
+        finally:
+            if launched is not None:
+                stop_command(launched)
+                _point_at_log(launched.log, log)
     finally:
-        if launched is not None:
-            stop_command(launched)
-            _point_at_log(launched.log, log)
+        if pusher is not None:
+            pusher.stop(last_try=False)  # a no-op when _record stopped it
 
 
 def _point_at_log(path: Path, log: Callable[[str], None]) -> None:
@@ -121,6 +131,7 @@ def _record(
     exe: str,
     child: subprocess.Popen[bytes] | None,
     cpu_before: float,
+    pusher: Pusher | None = None,
 ) -> RecordResult:
     started = time.time()
     pid = find_python_process(child.pid) if child is not None else req.pid
@@ -143,10 +154,32 @@ def _record(
         if child is not None and _exits_soon(child):
             raise _exited_early(child, started) from None
         raise
-    log(
-        f"recording pid {pid} at {req.rate:g} Hz, {req.mode} mode, for up to "
-        f"{req.duration:g} s; Ctrl-C stops early and still writes"
-    )
+    version = sampler_version(sampler)
+    cutter = None
+    if pusher is not None and req.push is not None:
+        cutter = IntervalCutter(
+            pusher,
+            req.push.app,
+            req.push.tags,
+            req.push.every,
+            started,
+            lambda a, b: facts.metadata(
+                sampler=version, rate=req.rate, mode=req.mode, start_time=a, duration_s=b - a
+            ),
+        )
+        log(
+            f"recording pid {pid} at {req.rate:g} Hz, {req.mode} mode, pushing to "
+            f"{req.push.server.shown} every {req.push.every:g} s; Ctrl-C stops and spools "
+            "what is not sent"
+        )
+    else:
+        log(
+            f"recording pid {pid} at {req.rate:g} Hz, {req.mode} mode, for up to "
+            f"{req.duration:g} s; Ctrl-C stops early and still writes"
+        )
+    # Always-on pushing without -o keeps no history: memory stays flat for days.
+    keep = cutter is None or bool(req.outputs)
+    sampled = 0
     monitor = SystemMonitor(pid, exclude_from_self=child.pid if child is not None else None)
     batches: list[SampleBatch] = []
     readings: list[SystemReading] = [monitor.read()]
@@ -168,20 +201,37 @@ def _record(
             break
         batch = sampler.poll(min(0.1, max(0.0, deadline - now)))
         if batch is not None:
-            batches.append(batch)
+            sampled += batch.count
+            if keep:
+                batches.append(batch)
+            if cutter is not None:
+                cutter.add(batch)
+        if cutter is not None:
+            cutter.tick(time.time())
         if time.monotonic() >= next_reading:
-            readings.append(monitor.read())
+            reading = monitor.read()
+            if keep:
+                readings.append(reading)
             next_reading += READING_INTERVAL
     sampler.stop()
     while (batch := sampler.poll(0.0)) is not None:
-        batches.append(batch)
+        sampled += batch.count
+        if keep:
+            batches.append(batch)
+        if cutter is not None:
+            cutter.add(batch)
+    push_status = None
+    if cutter is not None and pusher is not None:
+        cutter.finish(time.time())
+        if not keep and cutter.last_interval is not None:
+            batches = list(cutter.last_interval.batches)
+        push_status = pusher.stop()
     if sampler.health.state == "target-exited" and ended_by != "interrupted":
         ended_by = "target-exited"
     wall = time.time() - started
     overhead = self_cpu_seconds(child.pid if child is not None else None) - cpu_before
     health = sampler.health
-    total = sum(b.count for b in batches)
-    if total == 0:
+    if sampled == 0:
         if sampler.error is not None and health.chunks == 0:
             if isinstance(sampler.error, SamplerFailedError):
                 # nothing was sampled, so this is not a failure midway: exit 2
@@ -195,7 +245,7 @@ def _record(
                 "attach while it is working, or start it with `flametop record -- CMD`"
             )
     metadata = facts.metadata(
-        sampler=sampler_version(sampler),
+        sampler=version,
         rate=req.rate,
         mode=req.mode,
         start_time=started,
@@ -215,6 +265,10 @@ def _record(
         problems.append(
             f"the command {_how_it_ended(child)} after {wall:.1f} s; wrote what was collected"
         )
+    if push_status is not None and req.push is not None:
+        code, lines = push_problems(push_status, req.push)
+        exit_code = max(exit_code, code)
+        problems.extend(lines)
     written, write_errors = write_outputs(profile, req.outputs, req.force)
     if write_errors:
         problems.extend(e.message for e in write_errors)
@@ -228,7 +282,24 @@ def _record(
         written=written,
         exit_code=exit_code,
         problems=tuple(problems),
+        push=push_status,
     )
+
+
+def push_problems(status: PushStatus, req: PushRequest) -> tuple[int, list[str]]:
+    """Exit code 1 and a line each when intervals were left spooled, refused or lost."""
+    lines: list[str] = []
+    if status.spooled:
+        lines.append(
+            f"{status.spooled} profiles are left in spool {req.spool_dir} "
+            f"({status.last_error or 'not sent'}); send them with "
+            f"`flametop upload --spool {req.spool_dir} --server URL`"
+        )
+    if status.refused:
+        lines.append(f"the server rejected {status.refused} profiles: {status.last_error}")
+    if status.dropped:
+        lines.append(f"{status.dropped} profiles were dropped to keep the spool within its bounds")
+    return (1 if lines else 0), lines
 
 
 def _failed(child: subprocess.Popen[bytes]) -> bool:

@@ -9,11 +9,15 @@ import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
+from typing import TextIO
 
 from samplers.errors import SamplerFailedError
-from samplers.formats.validate import validate_outputs
+from samplers.formats.validate import OutputSpec, validate_outputs
 from samplers.model import Health
+from samplers.session.push import PushRequest, PushStatus
 from samplers.session.record import RecordRequest, RecordResult, hottest, record
+from samplers.session.spool import default_spool_dir
+from samplers.session.upload import check_app, parse_server, parse_tags
 from tui.render.safe_text import clean
 
 
@@ -21,9 +25,25 @@ def _say(line: str) -> None:
     print(f"flametop: {line}", file=sys.stderr, flush=True)
 
 
+def build_push(args: argparse.Namespace) -> PushRequest | None:
+    """record --server: the server, app, tags and spool, checked before sampling."""
+    if getattr(args, "server", None) is None:
+        return None
+    server = parse_server(
+        args.server, tenant=args.tenant or "", cacert=args.cacert or "", timeout=args.timeout
+    )
+    app = check_app(args.app)
+    spool = args.spool or str(default_spool_dir(app))
+    return PushRequest(server, app, spool, parse_tags(args.tag or ()), args.every)
+
+
 def build_request(args: argparse.Namespace) -> RecordRequest:
-    outputs = validate_outputs(args.output, args.format, args.force)
+    push = build_push(args)
+    outputs: tuple[OutputSpec, ...] = ()
+    if args.output or push is None:  # with --server, -o is optional
+        outputs = validate_outputs(args.output, args.format, args.force)
     return RecordRequest(
+        push=push,
         outputs=outputs,
         pid=args.pid,
         cmd=tuple(args.cmd or ()),
@@ -102,11 +122,55 @@ def summary_lines(result: RecordResult) -> list[str]:
             f"  note      the target exited after {result.wall_seconds:.1f} s; "
             "a run of a few seconds gives a more useful profile"
         )
+    if result.push is not None:
+        p = result.push
+        lines.append(
+            f"  pushed    {p.sent} profiles sent, {p.spooled} left spooled, {p.dropped} dropped"
+            + (f", {p.refused} refused" if p.refused else "")
+            + (f", {p.empty} intervals without samples" if p.empty else "")
+        )
+        if not result.written:
+            lines.append(
+                "            (hottest above: the last interval; give -o to keep the whole run)"
+            )
     for spec in result.written:
         lines.append(f"  wrote     {spec.path} ({spec.fmt})")
     for problem in result.problems:
         lines.append(f"  problem   {problem}")
     return lines
+
+
+class StatusLine:
+    """The one-line push status, rewritten in place on a terminal; nothing in a pipe."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self._lock = threading.Lock()
+        self._shown = False
+
+    def __call__(self, status: PushStatus) -> None:
+        if not self.live:
+            return
+        text = clean(f"flametop: {status.line()}", 160)
+        with self._lock:
+            try:
+                self.stream.write(f"\r\x1b[K{text}")
+                self.stream.flush()
+                self._shown = True
+            except OSError:
+                self.live = False
+
+    def end(self) -> None:
+        with self._lock:
+            if self._shown:
+                try:
+                    self.stream.write("\n")
+                    self.stream.flush()
+                except OSError:
+                    pass
+            self._shown = False
+            self.live = False
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -121,7 +185,11 @@ def run_record(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         previous[sig] = signal.signal(sig, on_signal)
     try:
-        result = record(request, stop, log=_say)
+        status = StatusLine()
+        try:
+            result = record(request, stop, log=_say, on_push=status)
+        finally:
+            status.end()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
@@ -132,6 +200,6 @@ def run_record(args: argparse.Namespace) -> int:
             _say(result.problems[0])
     except OSError:
         pass  # the terminal went away (SIGHUP): the files are written, nothing to tell
-    if result.exit_code == 1 and not result.written:
+    if result.exit_code == 1 and not result.written and result.push is None:
         raise SamplerFailedError(result.problems[0] if result.problems else "recording failed")
     return result.exit_code
