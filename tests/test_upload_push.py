@@ -292,3 +292,17 @@ def test_spool_dir_default_is_per_app_under_the_state_directory(tmp_path: Path) 
     )
     home = os.path.expanduser("~")
     assert str(default_spool_dir("svc", {})).startswith(home)
+
+
+def test_production_is_5_hz_for_continuous_push_and_20_otherwise() -> None:
+    from tui.cli import parse_args
+
+    push = parse_args(
+        ["record", "--pid", "1", "--server", "http://x", "--app", "a", "--production"]
+    )
+    assert (push.rate, push.nonblocking, push.duration) == (5.0, True, float("inf"))
+    once = parse_args(["record", "--pid", "1", "-o", "x.svg", "--production"])
+    assert (once.rate, once.duration) == (20.0, 30.0)
+    chosen = parse_args(["record", "--pid", "1", "--server", "http://x", "--app", "a",
+                         "--production", "--rate", "50"])  # fmt: skip
+    assert chosen.rate == 50.0
