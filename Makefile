@@ -88,7 +88,7 @@ endif
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: venv
+bench: native
 	$(BIN)/python bench/run.py
 
 clean:

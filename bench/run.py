@@ -1,8 +1,12 @@
 """`make bench`: measure flametop against py-spy in one run; print the figures and write
 bench/results.md (the README's performance table is generated from it).
 
-    .venv/bin/python bench/run.py [--repeats 3] [--only engine,memory,live,ui]
-    .venv/bin/python bench/run.py --only top   # figures 2, 3, 8 only (part of live)
+    .venv/bin/python bench/run.py [--repeats 2] [--only engine,memory,live,ui]
+    .venv/bin/python bench/run.py --only top   # figures 2, 3, 8, 9 only (part of live)
+
+The flametop rows run flametop's default sampler (`auto`: in-process, py-spy's library in
+flametop_native, where it is built; the header says whether it is), plus one own-CPU row
+for the py-spy CLI fallback (`--sampler py-spy`).
 
 Each figure is the median of --repeats runs with [min–max]; peers are measured in the
 same run, interleaved with ours, so machine noise hits both. Figures whose parts are
@@ -63,6 +67,15 @@ def _versions() -> str:
             parts.append(f"{dist} {version(dist)}")
         except PackageNotFoundError:
             parts.append(f"{dist} (not installed)")
+    try:
+        import flametop_native
+
+        parts.append(
+            f"flametop_native {version('flametop_native')} (in-process sampler, py-spy library "
+            f"{getattr(flametop_native, 'PY_SPY_VERSION', '?')}: the default)"
+        )
+    except ImportError:
+        parts.append("flametop_native NOT built: the flametop rows ran on the py-spy CLI fallback")
     return ", ".join(parts)
 
 
@@ -101,7 +114,7 @@ def _sections(repeats: int, budget: Budget) -> dict[str, Callable[[], list[Line]
         return run_ui(repeats)
 
     def top() -> list[Line]:
-        # Figures 2, 3 and 8 alone (a part of `live`), for quick before/after checks.
+        # Figures 2, 3, 8 and 9 alone (a part of `live`), for quick before/after checks.
         from bench.live import top_figures
 
         return top_figures(repeats, budget)
@@ -162,13 +175,13 @@ def print_line(ln: Line) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: live,engine,ui,memory; or top (2, 3, 8 of live)",
+        help="comma-separated: live,engine,ui,memory; or top (2, 3, 8, 9 of live)",
     )
-    parser.add_argument("--budget", type=float, default=570.0, help="seconds for the whole run")
+    parser.add_argument("--budget", type=float, default=720.0, help="seconds for the whole run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     budget = Budget(args.budget)
@@ -195,7 +208,8 @@ def main() -> int:
         print(f"  ({time.monotonic() - t0:.0f} s)", flush=True)
     lines.sort(key=lambda ln: int(ln.figure.split()[0]) if ln.figure[:1].isdigit() else 99)
     elapsed = time.monotonic() - budget.start
-    text = render(lines, header + f" Whole run {elapsed:.0f} s.")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    text = render(lines, header + f" Whole run {elapsed:.0f} s; load average at end {load}.")
     write_atomically(args.out, text)
     if not wanted and args.out == RESULTS and update_readme(text):
         print("updated the performance table in README.md")
