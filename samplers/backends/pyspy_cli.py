@@ -34,18 +34,12 @@ from samplers.backends.pyspy_run import PySpyOptions, PySpyRun, estimate_ticks
 from samplers.backends.pyspy_tool import classify_failure, find_pyspy, parse_run_summary
 from samplers.errors import (
     FlametopError,
-    NotPythonError,
     SamplerFailedError,
     TargetNotFoundError,
 )
 from samplers.formats.pyspy_raw import parse_raw
 from samplers.model import MODES, Health, SampleBatch
-from samplers.target.system import (
-    find_python_process,
-    looks_like_python,
-    process_alive,
-    process_started_at,
-)
+from samplers.target.system import check_target, process_alive, process_started_at
 
 # Chunk length trades freshness for py-spy's start-up tax (~10 ms CPU a run). Children's
 # CPU on a busy target at 100 Hz, 2-core box, median of 3: 1 s 4.2 %, 2 s 3.9 %, 3 s
@@ -134,20 +128,7 @@ class PySpySampler(SamplerLifecycle):
         """Check the target, start the first run, and raise the classified error if
         py-spy rejects the target (bad pid, no permission, not Python) straight away."""
         self._exe = find_pyspy()
-        if not process_alive(self.pid):
-            raise TargetNotFoundError(
-                f"no process with pid {self.pid}: check the pid with `ps` (it may have exited)"
-            )
-        python_like = looks_like_python(self.pid)
-        if not python_like:
-            # A shell or launcher in front of Python: py-spy would retry for seconds and
-            # then fail vaguely, while the fix (the child's pid) is known right now.
-            python = find_python_process(self.pid, timeout=0.0)
-            if python != self.pid:
-                raise NotPythonError(
-                    f"pid {self.pid} is not a Python process, but its child {python} is: "
-                    f"use --pid {python}"
-                )
+        python_like = check_target(self.pid)
         self._born = process_started_at(self.pid)
         self._workdir = tempfile.TemporaryDirectory(prefix="flametop-")
         first = self._spawn()

@@ -22,13 +22,12 @@ from samplers.backends.pyspy_run import PySpyOptions
 from samplers.backends.pyspy_tool import classify_failure
 from samplers.errors import (
     FlametopError,
-    NotPythonError,
     SamplerFailedError,
     TargetNotFoundError,
     UsageError,
 )
 from samplers.model import MODES, Frame, Health, Mode, Sample, SampleBatch, Stack
-from samplers.target.system import find_python_process, looks_like_python, process_alive
+from samplers.target.system import check_target, process_alive
 
 try:  # built from native/ by `make`; absent where no Rust toolchain was found
     import flametop_native as _native
@@ -156,17 +155,7 @@ class StreamingSampler(SamplerLifecycle):
         return self._opts.mode
 
     def start(self) -> None:
-        if not process_alive(self.pid):
-            raise TargetNotFoundError(
-                f"no process with pid {self.pid}: check the pid with `ps` (it may have exited)"
-            )
-        if not looks_like_python(self.pid):
-            python = find_python_process(self.pid, timeout=0.0)
-            if python != self.pid:
-                raise NotPythonError(
-                    f"pid {self.pid} is not a Python process, but its child {python} is: "
-                    f"use --pid {python}"
-                )
+        check_target(self.pid)
         self._native = self._attach()
         self._needs_restart = False
         with self._lock:

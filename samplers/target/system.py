@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from samplers.errors import SamplerMissingError
+from samplers.errors import NotPythonError, SamplerMissingError, TargetNotFoundError
 from samplers.model import SystemReading
 
 
@@ -255,3 +255,21 @@ def find_tool(name: str, env_var: str, missing: str) -> str:
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
     raise SamplerMissingError(missing)
+
+
+def check_target(pid: int) -> bool:
+    """Before attaching: TargetNotFoundError for a missing pid, NotPythonError naming
+    the Python child of a shell or launcher (py-spy would retry for seconds and then fail
+    vaguely, while the fix is known now). True when `pid` itself looks like Python."""
+    if not process_alive(pid):
+        raise TargetNotFoundError(
+            f"no process with pid {pid}: check the pid with `ps` (it may have exited)"
+        )
+    if looks_like_python(pid):
+        return True
+    python = find_python_process(pid, timeout=0.0)
+    if python != pid:
+        raise NotPythonError(
+            f"pid {pid} is not a Python process, but its child {python} is: use --pid {python}"
+        )
+    return False
