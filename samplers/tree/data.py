@@ -58,11 +58,14 @@ class TreeData:
 
     def add(self, batch: SampleBatch) -> None:
         index = self.index
-        entries = [
-            (pack(index.intern_stack(s.stack), index.intern_thread(s.thread)), s.count)
-            for s in batch.samples
-            if s.count > 0
-        ]
+        stack_pids = index.stack_pids
+        entries: list[tuple[int, int]] = []
+        for s in batch.samples:
+            if s.count > 0:
+                sid = index.intern_stack(s.stack)
+                # the sampler's pid, else the one the stack's process roots name
+                tid = index.intern_thread(s.thread, s.pid or stack_pids[sid])
+                entries.append((pack(sid, tid), s.count))
         if batch.rate > 0:
             self.rate = batch.rate
         self.mode = batch.mode
@@ -125,7 +128,7 @@ class TreeData:
 
     def counts(self, pairs: Mapping[int, int], view: View) -> tuple[dict[int, int], dict[int, int]]:
         """(stack id -> samples after the thread filter, thread id -> samples before it)."""
-        tids = self.index.threads_matching(view.thread) if view.thread else None
+        tids = self.index.selection(view.thread or None, view.process)
         per_thread: dict[int, int] = {}
         stack_counts: dict[int, int] = {}
         for key, count in pairs.items():
@@ -142,7 +145,7 @@ class TreeData:
         """Window counts (None: everything) through the thread filter and zoom, folded."""
         index = self.index
         index.ensure(g)
-        if pairs is None and not view.thread and not view.zoom:
+        if pairs is None and not view.thread and view.process is None and not view.zoom:
             running = self.running_fold(g)
             return Selection(running.samples, None, running, dict(self.all_threads))
         stack_counts, per_thread = self.counts(self.all if pairs is None else pairs, view)
@@ -179,7 +182,7 @@ class TreeData:
         root = self.zoom_root(view, g)
         if root is None:  # no such zoom path: an empty fold, but the window's own counts
             return self.select(self.merge(buckets), view, g)
-        tids = self.index.threads_matching(view.thread) if view.thread else None
+        tids = self.index.selection(view.thread or None, view.process)
         key = (g, view.window_s, tids, root, stack_filter)
         window = self.windows.get(key)
         if window is None:
@@ -195,6 +198,28 @@ class TreeData:
             stack_counts, _ = self.counts(self.all, View())
             running = self.running[g] = RunningFold(fold(stack_counts, self.index, g))
         return running.folded
+
+    def thread_counts(self, view: View) -> dict[int, int]:
+        """Samples per thread id in `view`'s window, whatever its thread, process, zoom
+        and filter (what the thread chooser lists)."""
+        window = self.window(view)
+        if window is None:
+            return {}
+        buckets = window[0]
+        if view.window_s is None and view.end_t is None:
+            return dict(self.all_threads)
+        out: dict[int, int] = {}
+        for b in buckets:
+            per = cast("dict[int, int] | None", b.cache.get("threads"))
+            if per is None:
+                per = {}
+                for key, count in b.counts.items():
+                    tid = key & THREAD_MASK
+                    per[tid] = per.get(tid, 0) + count
+                b.cache["threads"] = per
+            for tid, count in per.items():
+                out[tid] = out.get(tid, 0) + count
+        return out
 
     def merge(self, buckets: Iterable[Bucket]) -> dict[int, int]:
         merged: dict[int, int] = {}
@@ -231,10 +256,11 @@ class TreeData:
     ) -> dict[int, tuple[float, ...]]:
         """Share per history point of each function key in `wanted`."""
         # New threads can match a thread pattern, so the thread count is part of the key.
-        config = (g, view.thread, view.zoom, len(self.index.threads) if view.thread else 0)
+        scoped = bool(view.thread) or view.process is not None
+        config = (g, view.thread, view.process, view.zoom, len(self.index.threads) if scoped else 0)
         plain = replace(view, filter=None)
         counted: list[BucketCounts] = []
-        default = g == 0 and not view.thread and not view.zoom
+        default = g == 0 and not scoped and not view.zoom
         for b in buckets:
             if default:
                 if b.func_totals is None:

@@ -11,9 +11,10 @@ default), 1 is function+file+line (`View.by_line`). Each has its own key table a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from samplers.model import Frame, Stack
+from samplers.processes import process_roots
 
 THREAD_BITS = 24  # a bucket key packs (stack id, thread id) into one int: cheap to hash
 THREAD_MASK = (1 << THREAD_BITS) - 1
@@ -90,25 +91,34 @@ class StackIndex:
         self.frame_func: list[int] = []
         self.stacks: list[Stack] = []  # canonical tuples of interned Frame objects
         self.stack_ids: dict[Stack, int] = {}
-        self.threads: list[str] = []
-        self.thread_ids: dict[str, int] = {}
+        # A thread is keyed by (pid, name): five processes' MainThreads stay apart.
+        self.threads: list[str] = []  # names, by thread id
+        self.thread_pids: list[int] = []  # process of each thread id (0: unknown)
+        self.thread_ids: dict[tuple[int, str], int] = {}
+        # Per stack: the process its `process PID:` root frames name (0: none), and the
+        # command line each such root gave its pid.
+        self.stack_pids: list[int] = []
+        self.cmdlines: dict[int, str] = {}
         self.tries = (Trie(), Trie())
         self.nodes: tuple[list[tuple[int, ...]], list[tuple[int, ...]]] = ([], [])
         self.funcs_in: tuple[list[tuple[int, ...]], list[tuple[int, ...]]] = ([], [])
         self._thread_match: tuple[tuple[str, int], frozenset[int]] | None = None
+        self._selection: tuple[tuple[str | None, int | None, int], frozenset[int] | None] | None
+        self._selection = None
         self._func_match: dict[tuple[str, int], tuple[list[bool], list[bool]]] = {}
 
     def keys(self, g: int) -> list[Frame]:
         return self.frames if g else self.funcs
 
-    def intern_thread(self, name: str) -> int:
-        tid = self.thread_ids.get(name)
+    def intern_thread(self, name: str, pid: int = 0) -> int:
+        tid = self.thread_ids.get((pid, name))
         if tid is None:
             tid = len(self.threads)
             if tid > THREAD_MASK:
                 raise OverflowError("more distinct thread names than the stack tree can key")
-            self.thread_ids[name] = tid
+            self.thread_ids[(pid, name)] = tid
             self.threads.append(name)
+            self.thread_pids.append(pid)
         return tid
 
     def intern_stack(self, stack: Stack) -> int:
@@ -121,6 +131,11 @@ class StackIndex:
         sid = len(self.stacks)
         self.stacks.append(canonical)
         self.stack_ids[canonical] = sid
+        roots = process_roots(canonical)
+        for pid, cmdline in roots:
+            if cmdline or pid not in self.cmdlines:
+                self.cmdlines[pid] = cmdline
+        self.stack_pids.append(roots[-1][0] if roots else 0)
         return sid
 
     def _intern_frame(self, frame: Frame) -> int:
@@ -183,6 +198,22 @@ class StackIndex:
             any(flags[k] for k in funcs_in[sid]) for sid in range(len(per_stack), len(funcs_in))
         )
         return per_stack
+
+    def selection(self, pattern: str | None, pid: int | None) -> frozenset[int] | None:
+        """Thread ids whose name matches `pattern` and whose process is `pid`; None when
+        neither narrows (every thread)."""
+        if pattern is None and pid is None:
+            return None
+        key = (pattern, pid, len(self.threads))
+        if self._selection is not None and self._selection[0] == key:
+            return self._selection[1]
+        ids: Iterable[int] = self.threads_matching(pattern) if pattern else range(len(self.threads))
+        if pid is not None:
+            pids = self.thread_pids
+            ids = (t for t in ids if pids[t] == pid)
+        chosen = frozenset(ids)
+        self._selection = (key, chosen)
+        return chosen
 
     def threads_matching(self, pattern: str) -> frozenset[int]:
         key = (pattern, len(self.threads))

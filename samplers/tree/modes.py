@@ -9,6 +9,8 @@ batch's times when it holds no sample for it, so every window follows the clock.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from samplers.model import MODES, Health, Mode, SampleBatch, SystemReading
 from samplers.tree.snapshot import Snapshot, View
 from samplers.tree.stacktree import StackTree
@@ -22,6 +24,8 @@ class ModeTrees:
             m: StackTree(rate=rate, max_buckets=max_buckets) for m in MODES
         }
         self.mode: Mode = mode  # the mode of a View that names none
+        self._complete = False  # some batch had every thread, active or not
+        self._with_active: tuple[tuple[Mode, int], Snapshot] | None = None
 
     def tree(self, mode: Mode | None = None) -> StackTree:
         return self.trees[mode or self.mode]
@@ -35,13 +39,35 @@ class ModeTrees:
             tree.add(seen)
         if not batch.complete:
             self.mode = batch.mode
+        else:
+            self._complete = True
 
     def snapshot(self, view: View, baseline_of: StackTree | None = None) -> Snapshot:
-        return self.tree(view.mode).snapshot(view, baseline_of)
+        mode = view.mode or self.mode
+        snap = self.tree(mode).snapshot(view, baseline_of)
+        if not self._complete or not snap.thread_stats:
+            return snap
+        key = (mode, snap.version)
+        if self._with_active is not None and self._with_active[0] == key:
+            return self._with_active[1]
+        # Active share per thread: its cpu-mode (running) samples over its wall-mode
+        # (all) samples in the same window, whichever mode is shown.
+        ran = self.trees["cpu"].thread_counts(view)
+        seen = self.trees["wall"].thread_counts(view)
+        stats = tuple(
+            t._replace(active=ran.get((t.pid, t.name), 0) / seen[(t.pid, t.name)])
+            if seen.get((t.pid, t.name))
+            else t
+            for t in snap.thread_stats
+        )
+        snap = replace(snap, thread_stats=stats)
+        self._with_active = (key, snap)
+        return snap
 
     def reset(self) -> None:
         for tree in self.trees.values():
             tree.reset()
+        self._with_active = None
 
     def set_health(self, health: Health) -> None:
         for tree in self.trees.values():

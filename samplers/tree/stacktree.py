@@ -22,9 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from samplers.model import Health, SampleBatch, SystemReading
+from samplers.processes import process_label
 from samplers.tree.data import TreeData
+from samplers.tree.index import StackIndex
 from samplers.tree.query import NodeDelta, build_calltree, fold
-from samplers.tree.snapshot import CallNode, FunctionStat, Snapshot, View
+from samplers.tree.snapshot import CallNode, FunctionStat, ProcessStat, Snapshot, ThreadStat, View
 
 # The table lists at most this many functions by own plus this many by total (after the
 # function filter): more rows than anyone scrolls, and frozen rows cost time to build.
@@ -58,7 +60,8 @@ class _Content:
     total_samples: int
     functions: tuple[FunctionStat, ...]
     root: CallNode
-    threads: tuple[tuple[str, int], ...]
+    threads: tuple[ThreadStat, ...]
+    processes: tuple[ProcessStat, ...]
 
 
 class StackTree:
@@ -177,12 +180,14 @@ class StackTree:
                 total_samples=content.total_samples,
                 functions=content.functions,
                 root=content.root,
-                threads=content.threads,
+                threads=thread_labels(content.threads, len(content.processes) > 1),
                 rate=self.rate,
                 mode=self.mode,
                 health=self._health,
                 readings=self._window_readings(content.t_start, view.end_t),
                 all_samples=self._data.all_samples,
+                processes=content.processes,
+                thread_stats=content.threads,
             )
             self._last_snapshot = (full_key, snap)
             return snap
@@ -204,14 +209,14 @@ class StackTree:
         window = data.window(view)
         if window is None:
             root = CallNode(view.zoom[-1] if view.zoom else None, 0, 0, ())
-            return _Content(0.0, 0.0, 0, (), root, ())
+            return _Content(0.0, 0.0, 0, (), root, (), ())
         buckets, t_start, t_end, h_from, h_to = window
         # A live window that still holds every bucket (the first minutes of a run) is
         # "everything": the running fold answers it without folding anything.
         everything = view.end_t is None and (
             view.window_s is None or len(buckets) == len(data.buckets)
         )
-        if everything and not view.thread and not view.zoom:
+        if everything and not view.thread and view.process is None and not view.zoom:
             sel = data.select(None, view, g)
         elif view.end_t is None:
             sel = data.sliding(buckets, view, g)
@@ -281,10 +286,50 @@ class StackTree:
         else:
             min_total = max(1, math.ceil(icicle.samples * MIN_NODE_SHARE))
             root_node = build_calltree(icicle, trie, keys, min_total, node_delta)
-        threads = tuple(
-            sorted(
-                ((index.threads[t], c) for t, c in sel.per_thread.items()),
-                key=lambda tc: (-tc[1], tc[0]),
-            )
+        threads, processes = breakdowns(index, sel.per_thread, view.process)
+        return _Content(t_start, t_end, n, functions, root_node, threads, processes)
+
+    def thread_counts(self, view: View) -> dict[tuple[int, str], int]:
+        """Samples per (pid, thread name) in `view`'s window, unscoped."""
+        with self._lock:
+            index = self._data.index
+            counts = self._data.thread_counts(view)
+            return {(index.thread_pids[t], index.threads[t]): c for t, c in counts.items()}
+
+
+def breakdowns(
+    index: StackIndex, per_thread: dict[int, int], process: int | None
+) -> tuple[tuple[ThreadStat, ...], tuple[ProcessStat, ...]]:
+    """Per-thread (of `process` when set) and per-process samples, most first."""
+    pids = index.thread_pids
+    per_pid: dict[int, int] = {}
+    for t, c in per_thread.items():
+        per_pid[pids[t]] = per_pid.get(pids[t], 0) + c
+    processes = tuple(
+        sorted(
+            (
+                ProcessStat(pid, process_label(pid, index.cmdlines.get(pid, "")), c)
+                for pid, c in per_pid.items()
+                if c
+            ),
+            key=lambda p: (-p.samples, p.pid),
         )
-        return _Content(t_start, t_end, n, functions, root_node, threads)
+    )
+    threads = tuple(
+        sorted(
+            (
+                ThreadStat(pids[t], index.threads[t], c)
+                for t, c in per_thread.items()
+                if c and (process is None or pids[t] == process)
+            ),
+            key=lambda ts: (-ts.samples, ts.name, ts.pid),
+        )
+    )
+    return threads, processes
+
+
+def thread_labels(threads: tuple[ThreadStat, ...], several: bool) -> tuple[tuple[str, int], ...]:
+    """(name, samples) per thread; with several processes the name says whose it is."""
+    if not several:
+        return tuple((t.name, t.samples) for t in threads)
+    return tuple((f"{t.name} (pid {t.pid})", t.samples) for t in threads)
