@@ -89,6 +89,16 @@ class SampleBatch:
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessReading:
+    """CPU, memory and threads of one process of the target's tree. None: not read."""
+
+    pid: int
+    cpu_percent: float | None = None
+    rss_bytes: int | None = None
+    threads: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SystemReading:
     """One psutil reading of the target and of flametop itself. None: not available."""
 
@@ -99,6 +109,9 @@ class SystemReading:
     io_bytes_per_s: float | None = None
     ctx_switches_per_s: float | None = None
     self_cpu_percent: float | None = None  # flametop plus its py-spy children
+    # The target (first) and each of its descendants: rails per process, or summed
+    # over the tree, with --subprocesses; "children are busy" without it.
+    processes: tuple[ProcessReading, ...] = ()
 
 
 SamplerState = Literal["starting", "running", "target-exited", "failed", "stopped"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 
 from samplers.errors import NotPythonError, SamplerMissingError, TargetNotFoundError
-from samplers.model import SystemReading
+from samplers.model import ProcessReading, SystemReading
 
 
 def process_alive(pid: int) -> bool:
@@ -73,6 +73,57 @@ def self_cpu_seconds(exclude_pid: int | None = None) -> float:
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+MAX_TREE = 256  # processes read per reading at most (a fork bomb must not stall the rails)
+
+
+def _children_of(pid: int) -> list[int] | None:
+    """Live children of `pid` from /proc/PID/task/*/children (every thread may fork);
+    None where the kernel does not offer that file."""
+    pids: list[int] = []
+    read_any = False
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []  # gone
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as f:
+                pids += [int(p) for p in f.read().split()]
+            read_any = True
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            continue
+    return pids if read_any else None
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of `pid`, parents before children, at most MAX_TREE: read
+    from /proc in a fraction of psutil's recursive walk (which reads every process)."""
+    out: list[int] = []
+    todo = [pid]
+    while todo and len(out) < MAX_TREE:
+        kids = _children_of(todo.pop(0))
+        if kids is None:  # no children files: ask psutil once for the whole tree
+            try:
+                return [c.pid for c in psutil.Process(pid).children(recursive=True)][:MAX_TREE]
+            except psutil.Error:
+                return out
+        out += kids
+        todo += kids
+    return out[:MAX_TREE]
+
+
+def _stat_figures(pid: int) -> tuple[float, int, int] | None:
+    """(CPU seconds, RSS bytes, threads) of a live process from /proc/PID/stat."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        return cpu, int(fields[21]) * _PAGE_SIZE, int(fields[17])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _direct_children() -> list[int] | None:
@@ -170,6 +221,7 @@ class SystemMonitor:
         self._last_io: int | None = None
         self._last_ctx: int | None = None
         self._last_self: float | None = None
+        self._last_tree: dict[int, float] = {}  # CPU seconds of each descendant
 
     def _target_counters(self) -> tuple[float, int, int, int | None, int]:
         assert self._proc is not None
@@ -213,6 +265,7 @@ class SystemMonitor:
             if self._last_ctx is not None:
                 ctx_rate = max(0, ctx - self._last_ctx) / dt
         self._last_cpu, self._last_io, self._last_ctx = cpu, io, ctx
+        target = ProcessReading(self.pid, cpu_pct, rss, nthreads)
         return SystemReading(
             t=wall,
             cpu_percent=cpu_pct,
@@ -221,7 +274,27 @@ class SystemMonitor:
             io_bytes_per_s=io_rate,
             ctx_switches_per_s=ctx_rate,
             self_cpu_percent=self_pct,
+            processes=(target, *self._read_descendants(dt)),
         )
+
+    def _read_descendants(self, dt: float | None) -> list[ProcessReading]:
+        """Each descendant of the target: the rails of --subprocesses, and the CPU that
+        tells "children are busy" without it. A process first seen has no CPU % yet."""
+        seen: dict[int, float] = {}
+        out: list[ProcessReading] = []
+        for pid in descendants(self.pid):
+            figures = _stat_figures(pid)
+            if figures is None:
+                continue  # exited since it was listed
+            cpu, rss, nthreads = figures
+            before = self._last_tree.get(pid)
+            pct = None
+            if dt is not None and before is not None:
+                pct = 100.0 * max(0.0, cpu - before) / dt
+            seen[pid] = cpu
+            out.append(ProcessReading(pid, pct, rss, nthreads))
+        self._last_tree = seen
+        return out
 
 
 def cmdline_of(pid: int) -> tuple[str, ...]:
