@@ -4,11 +4,14 @@ engineer would point it at one: the workers' time must be found, per process."""
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 from support_server import prefork_server
 from support_targets import run_flametop
+from support_tmux import Pane, start, top_row, wait_rc
 
 from samplers.formats import read_profile
 from samplers.session.record import hottest
@@ -40,3 +43,30 @@ def test_record_subprocesses_on_a_prefork_master_finds_the_workers_hot_function(
     assert stacks and all(any(f.function == "check_csrf" for f in stack) for stack in stacks), (
         "each request passes through the middleware frames"
     )
+
+
+def _colour_codes(screen: str) -> set[str]:
+    """The SGR parameters on screen that set a colour (bold, reverse, underline do not)."""
+    found: set[str] = set()
+    for params in re.findall(r"\x1b\[([0-9;:]*)m", screen):
+        for p in re.split(r"[;:]", params):
+            if p and (30 <= int(p) <= 49 and int(p) not in (39, 49) or 90 <= int(p) <= 107):
+                found.add(p)
+    return found
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
+def test_top_at_80x24_with_no_color_on_a_loaded_server(pane: tuple[Pane, Path]) -> None:
+    p, tmp_path = pane
+    # GIVEN a pre-fork server under load, and a small terminal with NO_COLOR set
+    with prefork_server(tmp_path) as server:
+        args = ["top", "--subprocesses", "--pid", str(server.master), "--save-dir", str(tmp_path)]
+        rc_file = start(p, tmp_path, args, size=(80, 24), env={"NO_COLOR": "1"})
+        # THEN the workers' hot function tops the table on an 80×24 screen
+        screen = p.wait_for(lambda s: "find_emails" in top_row(s), timeout=20)
+        assert len(screen.splitlines()) <= 24
+        assert all(len(line) <= 80 for line in screen.splitlines())
+        # AND not one colour code is sent: bold, reverse and underline carry the meaning
+        assert _colour_codes(p.screen_with_codes()) == set()
+        p.keys("q")
+        assert wait_rc(rc_file) == 0

@@ -5,19 +5,16 @@ terminal was given back (no alternate screen, no mouse reporting, cursor shown).
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import signal
 import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-from support_targets import REPO, running_target, target_path
+from support_targets import running_target, target_path
+from support_tmux import Pane, start, top_row, wait_rc
 
 from samplers.formats import read_profile
 
@@ -26,55 +23,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed"),
 ]
-
-
-def tmux(*args: str) -> str:
-    out = subprocess.run(["tmux", *args], capture_output=True, text=True, check=True)  # noqa: S603
-    return out.stdout
-
-
-class Pane:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def screen(self) -> str:
-        return tmux("capture-pane", "-p", "-t", self.name)
-
-    def flag(self, name: str) -> str:
-        return tmux("display", "-p", "-t", self.name, f"#{{{name}}}").strip()
-
-    def keys(self, *keys: str) -> None:
-        tmux("send-keys", "-t", self.name, *keys)
-
-    def wait_for(self, check: object, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if callable(check) and check(screen):
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"screen never showed what was expected:\n{screen}")
-
-
-@pytest.fixture
-def pane(tmp_path: Path) -> Iterator[tuple[Pane, Path]]:
-    name = f"flametop-e2e-{uuid.uuid4().hex[:8]}"
-    yield Pane(name), tmp_path
-    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)  # noqa: S603
-
-
-def start(
-    pane: Pane, tmp_path: Path, flametop_args: list[str], term: str = "xterm-256color"
-) -> Path:
-    """Run flametop in a fresh 120×40 tmux session; its exit code lands in a file, and
-    the shell stays so the pane can be read after flametop ends."""
-    rc_file = tmp_path / "rc"
-    cmd = shlex.join([sys.executable, "-m", "tui.cli", *flametop_args])
-    script = f"cd {shlex.quote(str(REPO))} && {cmd}; echo $? > {shlex.quote(str(rc_file))}; echo FLAMETOP-ENDED; exec sleep 60"
-    env = ["-e", f"TERM={term}"]
-    tmux("new-session", "-d", "-s", pane.name, "-x", "120", "-y", "40", *env, "sh", "-c", script)
-    return rc_file
 
 
 def _cmdline(proc: psutil.Process) -> list[str]:
@@ -90,23 +38,6 @@ def flametop_and_target(p: Pane, target: str) -> tuple[psutil.Process, psutil.Pr
     (flametop,) = [c for c in shell.children() if "tui.cli" in _cmdline(c)]
     (started,) = [c for c in flametop.children() if target in _cmdline(c)]
     return flametop, started
-
-
-def top_row(screen: str) -> str:
-    lines = screen.splitlines()
-    for i, line in enumerate(lines):
-        if "%Own" in line and i + 1 < len(lines):
-            return lines[i + 1]
-    return ""
-
-
-def wait_rc(rc_file: Path, timeout: float = 15) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if rc_file.exists() and rc_file.read_text().strip():
-            return int(rc_file.read_text())
-        time.sleep(0.1)
-    raise AssertionError("flametop did not exit")
 
 
 def test_top_shows_the_hot_function_first_and_q_restores_the_terminal(
