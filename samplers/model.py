@@ -6,12 +6,48 @@ mutated after construction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
+
+from samplers.errors import UsageError
 
 Mode = Literal["cpu", "wall", "gil"]
 MODES: tuple[Mode, ...] = ("cpu", "wall", "gil")
+MIN_RATE = 1.0
+MAX_RATE = 1000.0  # py-spy's sampler cannot keep up beyond this (bench: 95% at 1000 Hz)
+# The on/off sampling options, by the name of their flag (`--threads` is "threads").
+FLAGS = ("threads", "native", "subprocesses", "nonblocking")
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingOptions:
+    """How to sample, checked once when built: the CLI makes one from its arguments and
+    every backend takes it whole (a change is a `dataclasses.replace`d copy).
+
+    threads: a root frame per thread; native: C frames too; subprocesses: the target's
+    children too; nonblocking: read the target without pausing it."""
+
+    mode: Mode = "cpu"
+    rate: float = 100.0
+    threads: bool = False
+    native: bool = False
+    subprocesses: bool = False
+    nonblocking: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise UsageError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
+        if not MIN_RATE <= self.rate <= MAX_RATE:
+            raise UsageError(
+                f"rate must be {MIN_RATE:.0f}-{MAX_RATE:.0f} Hz, not {self.rate!r}: "
+                "give --rate within it"
+            )
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The on/off options that are on, e.g. ("threads", "native")."""
+        return tuple(name for name in FLAGS if getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +177,21 @@ class Health:
 
 
 class Sampler(Protocol):
-    """What the app and `record` need of a sampler. One thread owns it."""
+    """What the app and `record` need of a sampler. One thread owns it.
+
+    `announces`: the sampler calls `on_news` (from its own thread) whenever a batch is
+    queued or sampling ends, so its owner can sleep until then instead of polling.
+    `modes_are_views`: its batches are complete, so a mode change applies at once, to
+    the past too."""
+
+    announces: ClassVar[bool]
+    modes_are_views: ClassVar[bool]
+    on_news: Callable[[], None] | None
+
+    @property
+    def options(self) -> SamplingOptions:
+        """The options sampling runs with (or will, from the next chunk)."""
+        ...
 
     @property
     def health(self) -> Health: ...
@@ -159,8 +209,8 @@ class Sampler(Protocol):
 
     def stop(self) -> None: ...
 
-    def configure(self, **options: object) -> None:
-        """Change mode/rate/threads/native/... from the next chunk on."""
+    def configure(self, options: SamplingOptions) -> None:
+        """Sample with `options` from now (or the next chunk) on."""
         ...
 
 

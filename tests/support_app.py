@@ -11,9 +11,10 @@ import queue
 import re
 import threading
 from collections.abc import Callable, Coroutine
+from dataclasses import fields
 from typing import Any
 
-from samplers.model import Frame, Health, Sample, SampleBatch, SystemReading
+from samplers.model import Frame, Health, Sample, SampleBatch, SamplingOptions, SystemReading
 
 T0 = 1_700_000_000.0  # fixed epoch: screens and files do not depend on today's date
 
@@ -58,12 +59,17 @@ def second(
 class ScriptedSampler:
     """A Sampler whose batches the test hands over with `feed`; `finish()` ends it."""
 
+    announces = False
+    modes_are_views = False
+    on_news: Callable[[], None] | None = None
+
     def __init__(self, batches: list[SampleBatch] | None = None) -> None:
         self._queue: queue.Queue[SampleBatch] = queue.Queue()
         self._finished = threading.Event()
         self._lock = threading.Lock()
         self._samples = 0
-        self.configured: list[dict[str, object]] = []
+        self.options = SamplingOptions()
+        self.configured: list[dict[str, object]] = []  # what each configure changed
         self.started = False
         self.stopped = False
         self.poll_error: Exception | None = None
@@ -111,8 +117,10 @@ class ScriptedSampler:
     def stop(self) -> None:
         self.stopped = True
 
-    def configure(self, **options: object) -> None:
-        self.configured.append(dict(options))
+    def configure(self, options: SamplingOptions) -> None:
+        before, self.options = self.options, options
+        changed = {f.name: getattr(options, f.name) for f in fields(options)}
+        self.configured.append({k: v for k, v in changed.items() if getattr(before, k) != v})
 
 
 class FixedClock:

@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from samplers.errors import (
     TargetNotFoundError,
 )
 from samplers.formats.pyspy_raw import parse_raw, parse_raw_line
-from samplers.model import Frame, SampleBatch
+from samplers.model import Frame, SampleBatch, SamplingOptions
 
 # -- parsing -----------------------------------------------------------------------
 
@@ -180,11 +181,11 @@ def test_batches_arrive_every_second_back_to_back_with_coverage_in_health() -> N
 @pytest.mark.pyspy
 def test_mode_change_applies_from_the_next_chunk() -> None:
     with running_target("sleeper") as pid:
-        sampler = PySpySampler(pid, mode="cpu")
+        sampler = PySpySampler(pid, SamplingOptions(mode="cpu"))
         sampler.start()
         try:
             first = _collect(sampler, 1.3)
-            sampler.configure(mode="wall")
+            sampler.configure(replace(sampler.options, mode="wall"))
             later = _collect(sampler, 2.3)
         finally:
             sampler.stop()

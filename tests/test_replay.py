@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -133,7 +134,8 @@ def test_changing_speed_keeps_the_position() -> None:
     replay.start()
     clock.advance(0.5)
     # WHEN sped up to 5x
-    replay.configure(speed=5.0, mode="wall")
+    replay.set_speed(5.0)
+    replay.configure(replace(replay.options, mode="wall"))
     clock.advance(0.09)
     too_soon = replay.poll(0)
     clock.advance(0.02)

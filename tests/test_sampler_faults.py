@@ -16,10 +16,9 @@ import pytest
 from support_targets import run_flametop, running_target, target_path
 
 from samplers.backends.pyspy_cli import PySpySampler
-from samplers.backends.pyspy_run import PySpyOptions
 from samplers.backends.pyspy_tool import classify_failure
 from samplers.errors import NotPythonError
-from samplers.model import SampleBatch
+from samplers.model import SampleBatch, SamplingOptions
 
 
 @dataclass
@@ -30,7 +29,7 @@ class FakeRun:
     not_started_at: float
     started: float
     ticks: int
-    opts: PySpyOptions = field(default_factory=lambda: PySpyOptions(mode="wall"))
+    opts: SamplingOptions = field(default_factory=lambda: SamplingOptions(mode="wall"))
     returncode: int = 0
     cpu_seconds: float = 0.01
 

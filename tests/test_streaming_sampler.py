@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -16,7 +17,7 @@ import pytest
 from samplers.backends import registry, streaming
 from samplers.backends.streaming import StreamingSampler
 from samplers.errors import NotPythonError, TargetNotFoundError
-from samplers.model import Frame, Sample, SampleBatch
+from samplers.model import Frame, Sample, SampleBatch, SamplingOptions
 from samplers.tree.modes import ModeTrees
 from samplers.tree.snapshot import View
 from tests.support_consumers import go_pprof
@@ -60,7 +61,7 @@ def test_the_75_25_split_within_2_points_and_no_child_process() -> None:
     # GIVEN a target spending 75 % of its CPU in one function
     with running_target("cpu_75_25") as pid:
         # 400 Hz for 7 s: ~2800 samples, so 2 points are over 2.5 standard errors
-        sampler = StreamingSampler(pid, rate=400)
+        sampler = StreamingSampler(pid, SamplingOptions(rate=400))
         sampler.start()
         try:
             batches = _collect(sampler, 1.0)
@@ -84,7 +85,7 @@ def test_the_75_25_split_within_2_points_and_no_child_process() -> None:
 def test_idle_threads_do_not_swamp_cpu_mode_but_are_all_in_wall_mode() -> None:
     # GIVEN 50 threads waiting and one spinning
     with running_target("idle_threads") as pid:
-        sampler = StreamingSampler(pid, rate=100)
+        sampler = StreamingSampler(pid, SamplingOptions(rate=100))
         sampler.start()
         try:
             batches = _collect(sampler, 4.0)
@@ -105,7 +106,7 @@ def test_idle_threads_do_not_swamp_cpu_mode_but_are_all_in_wall_mode() -> None:
 def test_a_mode_switch_shows_the_previous_seconds_in_the_new_mode() -> None:
     # GIVEN 3 s of the idle-threads target in a live tree shown in cpu mode
     with running_target("idle_threads") as pid:
-        sampler = StreamingSampler(pid, rate=100)
+        sampler = StreamingSampler(pid, SamplingOptions(rate=100))
         sampler.start()
         try:
             batches = _collect(sampler, 3.0)
@@ -128,7 +129,7 @@ def test_a_mode_switch_shows_the_previous_seconds_in_the_new_mode() -> None:
 def test_gil_contention_one_holder_per_instant() -> None:
     # GIVEN four threads fighting for the GIL
     with running_target("gil_fight") as pid:
-        sampler = StreamingSampler(pid, rate=100)
+        sampler = StreamingSampler(pid, SamplingOptions(rate=100))
         sampler.start()
         try:
             batches = _collect(sampler, 3.0)
@@ -146,7 +147,7 @@ def test_gil_contention_one_holder_per_instant() -> None:
 
 def test_target_death_ends_sampling_with_target_exited() -> None:
     with running_target("cpu_75_25") as pid:
-        sampler = StreamingSampler(pid, rate=100)
+        sampler = StreamingSampler(pid, SamplingOptions(rate=100))
         sampler.start()
         _collect(sampler, 0.5)
         # WHEN the target is killed mid-run
@@ -162,7 +163,7 @@ def test_target_death_ends_sampling_with_target_exited() -> None:
 
 def test_a_panic_on_the_sampling_thread_is_reported_and_sampling_goes_on() -> None:
     with running_target("cpu_75_25") as pid:
-        sampler = StreamingSampler(pid, rate=100)
+        sampler = StreamingSampler(pid, SamplingOptions(rate=100))
         sampler.start()
         try:
             _collect(sampler, 0.3)
@@ -192,14 +193,14 @@ def test_not_python_and_missing_pid_are_one_line_errors() -> None:
 
 def test_a_mode_change_needs_no_restart_but_a_rate_change_reattaches() -> None:
     with running_target("cpu_75_25") as pid:
-        sampler = StreamingSampler(pid, rate=100)
+        sampler = StreamingSampler(pid, SamplingOptions(rate=100))
         sampler.start()
         try:
             _collect(sampler, 0.3)
-            sampler.configure(mode="wall")
+            sampler.configure(replace(sampler.options, mode="wall"))
             _collect(sampler, 0.5)
             assert sampler.health.restarts == 0
-            sampler.configure(rate=50)
+            sampler.configure(replace(sampler.options, rate=50))
             batches = _collect(sampler, 1.0)
         finally:
             sampler.stop()
@@ -278,7 +279,7 @@ def test_the_use_pid_hint_never_names_flametop_itself() -> None:
 def test_wall_mode_on_an_asyncio_target_says_why_tasks_are_missing() -> None:
     # GIVEN an asyncio server whose 20 requests wait in asyncio.sleep, sampled for real
     with running_target("asyncio_server") as pid:
-        sampler = StreamingSampler(pid, rate=100)
+        sampler = StreamingSampler(pid, SamplingOptions(rate=100))
         sampler.start()
         try:
             batches = _collect(sampler, 1.5)

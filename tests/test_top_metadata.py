@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import time
@@ -43,8 +42,7 @@ def test_a_top_snapshot_records_the_targets_python_not_ours(tmp_path: Path) -> N
     proc = subprocess.Popen([str(OTHER_PYTHON), "-c", "import time; time.sleep(30)"], cwd=repo)  # noqa: S603
     try:
         time.sleep(0.3)
-        args = argparse.Namespace(rate=100.0, mode="cpu")
-        meta = _metadata(proc.pid, args, make_sampler("auto", proc.pid))
+        meta = _metadata(proc.pid, make_sampler("auto", proc.pid))
     finally:
         proc.kill()
         proc.wait()

@@ -13,7 +13,7 @@ import pytest
 from support_app import HOT, second
 
 import samplers.session.live
-from samplers.model import Health, SampleBatch
+from samplers.model import Health, SampleBatch, SamplingOptions
 from samplers.session.live import LoopUpdate, SamplingLoop
 from samplers.tree.snapshot import View
 from samplers.tree.stacktree import StackTree
@@ -22,12 +22,15 @@ FOREVER = 3600.0  # a wait that would fail any test that sat through it
 
 
 class _Sampler:
-    """Batches fed by the test. `announces`: it has PySpySampler's on_news hook.
+    """Batches fed by the test. `announces`: it calls on_news as PySpySampler does.
     `poll(timeout)` blocks for the whole timeout when nothing is queued, like a queue."""
 
+    modes_are_views = False
+
     def __init__(self, announces: bool) -> None:
-        if announces:
-            self.on_news: Callable[[], None] | None = None
+        self.announces = announces
+        self.on_news: Callable[[], None] | None = None
+        self.options = SamplingOptions()
         self._queue: queue.Queue[SampleBatch] = queue.Queue()
         self.blocking_polls = 0
 
@@ -53,14 +56,13 @@ class _Sampler:
     def stop(self) -> None:
         pass
 
-    def configure(self, **options: object) -> None:
-        pass
+    def configure(self, options: SamplingOptions) -> None:
+        self.options = options
 
     def feed(self, batch: SampleBatch) -> None:
         self._queue.put(batch)
-        hook = getattr(self, "on_news", None)
-        if hook is not None:
-            hook()
+        if self.announces and self.on_news is not None:
+            self.on_news()
 
 
 @contextmanager

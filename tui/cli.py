@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from samplers import __version__
-from samplers.backends.registry import SAMPLERS
+from samplers.backends.registry import SAMPLERS, check_request
 from samplers.errors import FlametopError
-from samplers.model import MODES
+from samplers.model import MODES, SamplingOptions
 
 COMMANDS = {
     "top": ("tui.commands.top", "run_top"),
@@ -312,10 +312,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def sampling_options(args: argparse.Namespace) -> SamplingOptions:
+    """The one SamplingOptions of top/record/demo, from their arguments: checked here,
+    before anything starts, against what the chosen backend (--sampler) can do."""
+    options = SamplingOptions(
+        mode=args.mode,
+        rate=float(args.rate),
+        threads=args.threads,
+        native=args.native,
+        subprocesses=args.subprocesses,
+        nonblocking=args.nonblocking,
+    )
+    check_request(args.sampler, options)
+    return options
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     module_name, func_name = COMMANDS[args.command]
     try:
+        if hasattr(args, "sampler"):  # the commands that sample: top, record, demo
+            args.sampling = sampling_options(args)
         func = getattr(importlib.import_module(module_name), func_name)
         code: int = func(args)
         return code

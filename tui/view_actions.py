@@ -1,5 +1,5 @@
 """The keys that change what the live screen shows: pause, window, mode, lines, reset,
-baseline, sort, filter, thread and zoom. A mixin of FlametopApp, kept apart so the app
+baseline, sort, filter, thread, process and zoom. A mixin of FlametopApp, kept apart so the app
 module stays about composition, the worker and saving.
 
 Every change goes to the sampling loop as a new View (`_set_view`); the loop rebuilds the
@@ -16,6 +16,7 @@ from samplers.model import MODES
 from samplers.tree.snapshot import Snapshot, View
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.header import window_label
+from tui.widgets.process_chooser import ProcessChoice, ProcessChooser
 from tui.widgets.thread_chooser import ThreadChoice, ThreadChooser
 from tui.widgets.top_table import TopTable
 
@@ -42,6 +43,7 @@ class ViewActions:
         _pending_mode: str | None
         _newest_shown_t: float
         _thread_label: str | None
+        _process_label: str | None
 
         def _refresh_titles(self) -> None: ...
         def _refresh_header(self) -> None: ...
@@ -74,8 +76,8 @@ class ViewActions:
         current = self._pending_mode or self._mode
         index = MODES.index(current) if current in MODES else -1  # type: ignore[arg-type]
         mode = MODES[(index + 1) % len(MODES)]
-        self.loop.request_configure(mode=mode)
-        if getattr(self.loop.sampler, "modes_are_views", False):
+        self.loop.request_configure(replace(self.loop.options, mode=mode))
+        if self.loop.sampler.modes_are_views:
             # every thread is in every batch: the window shown switches now, past included
             self._mode = mode
             self._set_view(replace(self._view, mode=mode))
@@ -121,13 +123,40 @@ class ViewActions:
         self.query_one(TopTable).focus()
 
     def action_thread(self) -> None:
-        threads = self._shown.threads if self._shown else ()
-        self.push_screen(ThreadChooser(threads, self._view.thread), self._thread_chosen)
+        threads = self._shown.thread_stats if self._shown else ()
+        several = self._shown is not None and len(self._shown.processes) > 1
+        chooser = ThreadChooser(threads, self._view.thread, several)
+        self.push_screen(chooser, self._thread_chosen)
 
     def _thread_chosen(self, choice: ThreadChoice | None) -> None:
-        if choice is not None:
-            self._thread_label = choice.label
-            self._set_view(replace(self._view, thread=choice.pattern))
+        if choice is None:
+            return
+        self._thread_label = choice.label
+        view = replace(self._view, thread=choice.pattern)
+        if choice.pid is not None and choice.pid != view.process:
+            # a thread of one process among several: that process is the scope too
+            view = replace(view, process=choice.pid)
+            self._process_label = self._label_of(choice.pid)
+        self._set_view(view)
+
+    def action_process(self) -> None:
+        processes = self._shown.processes if self._shown else ()
+        if len(processes) < 2 and self._view.process is None:
+            self.notify("one process sampled: --subprocesses samples its children too", timeout=3)
+            return
+        self.push_screen(ProcessChooser(processes, self._view.process), self._process_chosen)
+
+    def _process_chosen(self, choice: ProcessChoice | None) -> None:
+        if choice is None or choice.pid == self._view.process:
+            return
+        # another process has other threads: the thread choice starts over
+        self._process_label = choice.label
+        self._thread_label = None
+        self._set_view(replace(self._view, process=choice.pid, thread=None))
+
+    def _label_of(self, pid: int) -> str:
+        processes = self._shown.processes if self._shown else ()
+        return next((p.label for p in processes if p.pid == pid), str(pid))
 
     def action_escape(self) -> None:
         if self._view.zoom:

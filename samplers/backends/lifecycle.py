@@ -6,16 +6,39 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from typing import ClassVar
 
-from samplers.errors import FlametopError
-from samplers.model import Health, SampleBatch, SamplerState
+from samplers.errors import FlametopError, UsageError
+from samplers.model import FLAGS, MODES, Health, Mode, SampleBatch, SamplerState, SamplingOptions
 
 MAX_ERRORS_KEPT = 20
 
 
 class SamplerLifecycle:
-    """Base of PySpySampler and AustinSampler: state kept under one lock, batches handed
-    over through a queue, and `on_news` called whenever there is something to read."""
+    """Base of the live samplers: state kept under one lock, batches handed over
+    through a queue, and `on_news` called whenever there is something to read.
+
+    Each backend declares what it can do (`supported_modes`, `supported_flags`), so a
+    request it cannot serve is refused before anything starts (`check_supported`)."""
+
+    label: ClassVar[str] = "live"  # as `--sampler` names it
+    supported_modes: ClassVar[tuple[Mode, ...]] = MODES
+    supported_flags: ClassVar[tuple[str, ...]] = FLAGS
+    announces: ClassVar[bool] = True  # on_news is called (Sampler.announces)
+    # True where batches are complete, so a mode switch applies at once (streaming)
+    modes_are_views: ClassVar[bool] = False
+
+    @classmethod
+    def check_supported(cls, options: SamplingOptions) -> None:
+        """UsageError (exit 2) naming the fix when this backend cannot sample so."""
+        if options.mode not in cls.supported_modes:
+            raise UsageError(
+                f"the {cls.label} sampler has no {options.mode} mode: use --mode "
+                f"{' or '.join(cls.supported_modes)}"
+            )
+        for flag in options.flags:
+            if flag not in cls.supported_flags:
+                raise UsageError(f"the {cls.label} sampler has no --{flag}: drop it")
 
     def __init__(self) -> None:
         self._queue: queue.Queue[SampleBatch] = queue.Queue()
@@ -58,11 +81,12 @@ class SamplerLifecycle:
                 backend="py-spy CLI",
             )
 
-    # True where batches are complete, so a mode switch applies at once (streaming)
-    modes_are_views = False
-
     @property
     def health(self) -> Health:
+        raise NotImplementedError
+
+    @property
+    def options(self) -> SamplingOptions:
         raise NotImplementedError
 
     def start(self) -> None:
@@ -71,7 +95,7 @@ class SamplerLifecycle:
     def stop(self) -> None:
         raise NotImplementedError
 
-    def configure(self, **options: object) -> None:
+    def configure(self, options: SamplingOptions) -> None:
         raise NotImplementedError
 
     @property

@@ -25,12 +25,10 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
-from typing import cast
 
 from samplers.backends.lifecycle import SamplerLifecycle
-from samplers.backends.pyspy_run import PySpyOptions, PySpyRun, estimate_ticks
+from samplers.backends.pyspy_run import PySpyRun, estimate_ticks
 from samplers.backends.pyspy_tool import classify_failure, find_pyspy, parse_run_summary
 from samplers.errors import (
     FlametopError,
@@ -38,7 +36,7 @@ from samplers.errors import (
     TargetNotFoundError,
 )
 from samplers.formats.pyspy_raw import parse_raw
-from samplers.model import MODES, Health, SampleBatch
+from samplers.model import Health, SampleBatch, SamplingOptions
 from samplers.target.system import check_target, process_alive, process_started_at
 
 # Chunk length trades freshness for py-spy's start-up tax (~10 ms CPU a run). Children's
@@ -61,29 +59,27 @@ class PySpySampler(SamplerLifecycle):
     """The Sampler protocol over py-spy. One thread owns the object; a background thread
     runs the chunks and hands finished SampleBatch objects over a queue."""
 
+    label = "py-spy"
+
     def __init__(
         self,
         pid: int,
+        options: SamplingOptions | None = None,
         *,
         chunk_seconds: float = CHUNK_SECONDS,
         first_chunk_seconds: float = FIRST_CHUNK_SECONDS,
-        overlap: bool = True,
         hang_seconds: float = HANG_SECONDS,
         backoff: tuple[float, ...] = BACKOFF,
-        **options: object,
     ) -> None:
         super().__init__()
         self.pid = pid
         self.chunk_seconds = chunk_seconds
         self.first_chunk_seconds = min(first_chunk_seconds, chunk_seconds)
-        # False: start each run only when the previous is stopped (for measuring the gain)
-        self.overlap = overlap
         self.hang_seconds = hang_seconds
         self.backoff = backoff
-        self._opts = PySpyOptions()
-        self._pending = self._opts
-        self.configure(**options)
-        self._opts = self._pending
+        self._opts = options or SamplingOptions()
+        self.check_supported(self._opts)
+        self._pending = self._opts  # what the next run samples with
         self._exe = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,25 +100,14 @@ class PySpySampler(SamplerLifecycle):
     def health(self) -> Health:
         return self._health(self._opts.rate)
 
-    def configure(self, **options: object) -> None:
-        """mode=, rate=, threads=, native=, subprocesses=, nonblocking=; from the next
-        chunk on."""
-        changes: dict[str, object] = {}
-        for key, value in options.items():
-            if key == "mode":
-                if value not in MODES:
-                    raise FlametopError(f"unknown mode {value!r}: use one of {', '.join(MODES)}")
-                changes[key] = value
-            elif key == "rate":
-                rate = float(cast(float, value))
-                if not rate > 0:
-                    raise FlametopError(f"rate must be above 0, not {value!r}")
-                changes[key] = rate
-            elif key in ("threads", "native", "subprocesses", "nonblocking"):
-                changes[key] = bool(value)
-            else:
-                raise FlametopError(f"unknown sampler option {key!r}")
-        self._pending = replace(self._pending, **changes)  # type: ignore[arg-type]
+    @property
+    def options(self) -> SamplingOptions:
+        return self._pending
+
+    def configure(self, options: SamplingOptions) -> None:
+        """Sample with `options` from the next chunk on."""
+        self.check_supported(options)
+        self._pending = options
 
     def start(self) -> None:
         """Check the target, start the first run, and raise the classified error if
@@ -203,12 +188,12 @@ class PySpySampler(SamplerLifecycle):
                 if cur.started is None:
                     cur.sampling_started()  # a fresh run: note when it began
                 if nxt is None:
-                    spawn_at = due - (self._latency if self.overlap else 0.0)
+                    spawn_at = due - self._latency
                     if now < spawn_at:
                         self._stop.wait(min(spawn_at - now, 0.05))
                         continue
                     nxt = self._spawn()
-                if not self.overlap or nxt.done.is_set():
+                if nxt.done.is_set():
                     break
                 if nxt.sampling_started():
                     self._blind = 0

@@ -7,34 +7,20 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from samplers.model import Mode, Sample
+from samplers.model import Mode, Sample, SamplingOptions
 
 
-@dataclass(frozen=True, slots=True)
-class PySpyOptions:
-    mode: Mode = "cpu"
-    rate: float = 100.0
-    threads: bool = False
-    native: bool = False
-    subprocesses: bool = False
-    nonblocking: bool = False
-
-    def args(self) -> list[str]:
-        out = ["--rate", str(max(1, round(self.rate)))]
-        out += {"cpu": [], "wall": ["--idle"], "gil": ["--gil"]}[self.mode]
-        # --threads is always on: the thread root names Sample.thread; the frame is kept
-        # in the stack only when the user asked for it.
-        out.append("--threads")
-        if self.native:
-            out.append("--native")
-        if self.subprocesses:
-            out.append("--subprocesses")
-        if self.nonblocking:
-            out.append("--nonblocking")
-        return out
+def pyspy_args(opts: SamplingOptions) -> list[str]:
+    """`py-spy record`'s options for `opts`."""
+    out = ["--rate", str(max(1, round(opts.rate)))]
+    out += {"cpu": [], "wall": ["--idle"], "gil": ["--gil"]}[opts.mode]
+    # --threads is always on: the thread root names Sample.thread; the frame is kept
+    # in the stack only when the user asked for it.
+    out.append("--threads")
+    out += [f"--{flag}" for flag in opts.flags if flag != "threads"]
+    return out
 
 
 def estimate_ticks(samples: tuple[Sample, ...], mode: Mode) -> int:
@@ -56,13 +42,13 @@ class PySpyRun:
     """One `py-spy record` process: a chunk. A waiter thread reaps it with wait4 so its
     exact CPU time is known (the profiler publishes its own cost)."""
 
-    def __init__(self, exe: str, pid: int, opts: PySpyOptions, workdir: Path, n: int) -> None:
+    def __init__(self, exe: str, pid: int, opts: SamplingOptions, workdir: Path, n: int) -> None:
         self.opts = opts
         self.out = workdir / f"chunk-{n}.txt"
         self._stdout_path = workdir / f"chunk-{n}.stdout"
         self._stderr_path = workdir / f"chunk-{n}.stderr"
         argv = [exe, "record", "--pid", str(pid), "--format", "raw", "-o", str(self.out)]
-        argv += opts.args()
+        argv += pyspy_args(opts)
         self.spawned = time.time()
         self.stop_sent: float | None = None
         self.ended: float | None = None

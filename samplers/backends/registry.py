@@ -6,11 +6,14 @@ in chunks (PySpySampler)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from samplers.backends import streaming
 from samplers.backends.lifecycle import SamplerLifecycle
 from samplers.backends.pyspy_cli import PySpySampler
 from samplers.backends.pyspy_tool import find_pyspy, pyspy_version
 from samplers.errors import UsageError
+from samplers.model import SamplingOptions
 
 SAMPLERS = ("auto", "in-process", "py-spy")  # the first is the default
 IN_PROCESS = "in-process"
@@ -51,19 +54,26 @@ def sampler_version(sampler: SamplerLifecycle) -> str:
     return pyspy_version(find_pyspy())
 
 
+def backend_class(name: str, native: bool = False) -> type[SamplerLifecycle]:
+    """The class of the backend `name` stands for here."""
+    if resolve(name, native) == IN_PROCESS:
+        return streaming.StreamingSampler
+    return PySpySampler
+
+
+def check_request(name: str, options: SamplingOptions) -> None:
+    """Refuse up front (UsageError, exit 2) what the chosen backend cannot sample."""
+    backend_class(name, options.native).check_supported(options)
+
+
 def make_sampler(
     name: str,
     pid: int,
+    options: SamplingOptions | None = None,
     *,
-    mode: str = "cpu",
-    rate: float = 100.0,
-    threads: bool = False,
-    native: bool = False,
-    subprocesses: bool = False,
-    nonblocking: bool = False,
     our_child: bool = False,
 ) -> SamplerLifecycle:
-    """A sampler of pid, not yet started, with the shared sampling options.
+    """A sampler of pid with `options`, not yet started.
 
     `our_child`: flametop started the target (`-- CMD`). py-spy's blocking read stops the
     target with ptrace and waits for it with waitpid, which for a child of this very
@@ -71,18 +81,13 @@ def make_sampler(
     waits for (seen: a child's ptrace stop taken for its death, the command then stopped
     as if it had ended). So an in-process sampler reads a child without stopping it
     (--nonblocking), and --native, which needs the stop, uses the py-spy CLI."""
-    backend = resolve(name, native)
-    if backend == IN_PROCESS and our_child:
-        if native:
-            backend = CLI
-        nonblocking = True
-    kind = streaming.StreamingSampler if backend == IN_PROCESS else PySpySampler
-    return kind(
-        pid,
-        mode=mode,
-        rate=rate,
-        threads=threads,
-        native=native,
-        subprocesses=subprocesses,
-        nonblocking=nonblocking,
-    )
+    options = options or SamplingOptions()
+    kind = backend_class(name, options.native)
+    if kind is streaming.StreamingSampler and our_child:
+        if options.native:
+            kind = PySpySampler
+        options = replace(options, nonblocking=True)
+    kind.check_supported(options)
+    if kind is PySpySampler:
+        return PySpySampler(pid, options)
+    return streaming.StreamingSampler(pid, options)

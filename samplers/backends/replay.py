@@ -12,19 +12,33 @@ moving forward for the stack tree.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import ClassVar
 
 from samplers.backends.pyspy_run import estimate_ticks
 from samplers.backends.synthetic import synthetic_batches, synthetic_profile
 from samplers.clock import Clock, RealClock
-from samplers.model import Health, Profile, SampleBatch, SamplerState, SystemReading
+from samplers.errors import UsageError
+from samplers.model import (
+    MODES,
+    Health,
+    Mode,
+    Profile,
+    SampleBatch,
+    SamplerState,
+    SamplingOptions,
+    SystemReading,
+)
 
 __all__ = ["ReplaySampler", "synthetic_batches", "synthetic_profile"]
 
 
 class ReplaySampler:
     """A Sampler over a Profile (see samplers.model.Sampler)."""
+
+    announces: ClassVar[bool] = False  # batches are due by the clock: polled
+    modes_are_views: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -45,6 +59,8 @@ class ReplaySampler:
         end = max((b.t_end for b in self._batches), default=self._origin)
         self._duration = max(end - self._origin, 1e-9)
         self._rate = profile.metadata.rate or (self._batches[0].rate if self._batches else 100.0)
+        self._options = _options_of(profile, self._rate)
+        self.on_news: Callable[[], None] | None = None  # never called: announces is False
         self._next = 0  # index of the next batch within the current pass
         self._pass = 0
         self._reading_next = 0
@@ -108,19 +124,25 @@ class ReplaySampler:
                 return None
             self._clock.sleep(min(wait, deadline - now))
 
-    def configure(self, **options: object) -> None:
-        """`speed=` and `loop=` change the replay; sampling options (mode, rate, ...)
-        describe how a capture was taken and cannot change afterwards: ignored."""
-        if "speed" in options:
-            speed = options["speed"]
-            if not isinstance(speed, int | float) or speed < 0:
-                raise ValueError("speed must be a number >= 0")
-            now = self._clock.time()
-            self._pos0 = self._position(now)  # keep the position, change the pace
-            self._wall0 = now
-            self._speed = float(speed)
-        if "loop" in options:
-            self._loop = bool(options["loop"])
+    @property
+    def options(self) -> SamplingOptions:
+        return self._options
+
+    def configure(self, options: SamplingOptions) -> None:
+        """Sampling options describe how a capture was taken and cannot change
+        afterwards: ignored (set_speed and set_loop change the replay)."""
+
+    def set_speed(self, speed: float) -> None:
+        """Play on at `speed` (0: as fast as polled) from the current position."""
+        if speed < 0:
+            raise ValueError("speed must be a number >= 0")
+        now = self._clock.time()
+        self._pos0 = self._position(now)  # keep the position, change the pace
+        self._wall0 = now
+        self._speed = float(speed)
+
+    def set_loop(self, loop: bool) -> None:
+        self._loop = loop
 
     # ---- extras -------------------------------------------------------------------
 
@@ -185,3 +207,12 @@ class ReplaySampler:
         self._prev_end = batch.t_end
         self._replayed_to = max(self._replayed_to, batch.t_end)
         return batch
+
+
+def _options_of(profile: Profile, rate: float) -> SamplingOptions:
+    """How the capture says it was taken, as far as it says (defaults otherwise)."""
+    mode: Mode = next((m for m in MODES if m == profile.metadata.mode), "cpu")
+    try:
+        return SamplingOptions(mode=mode, rate=rate)
+    except UsageError:  # a foreign file's rate outside ours: keep the mode
+        return SamplingOptions(mode=mode)

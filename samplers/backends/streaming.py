@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import replace
 
 import psutil
 
 from samplers.backends.lifecycle import SamplerLifecycle
-from samplers.backends.pyspy_run import PySpyOptions
 from samplers.backends.pyspy_tool import classify_failure
 from samplers.errors import (
     FlametopError,
@@ -26,7 +24,7 @@ from samplers.errors import (
     TargetNotFoundError,
     UsageError,
 )
-from samplers.model import MODES, Frame, Health, Mode, Sample, SampleBatch, Stack
+from samplers.model import Frame, Health, Mode, Sample, SampleBatch, SamplingOptions, Stack
 from samplers.target.system import check_target, process_alive
 
 try:  # built from native/ by `make`; absent where no Rust toolchain was found
@@ -38,7 +36,6 @@ BATCH_SECONDS = 0.2  # how often counts cross to Python: the table refreshes at 
 HEALTH_SECONDS = 5.0  # coverage and rate are over this much recent time, not since start
 ATTACH_SECONDS = 1.0  # a process started a moment ago may need this long to load Python
 BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # re-attach after the sampling thread failed
-MAX_RATE = 1000.0
 
 
 def available() -> bool:
@@ -59,15 +56,16 @@ def backend_version() -> str:
 class StreamingSampler(SamplerLifecycle):
     """The Sampler protocol over flametop_native.NativeSampler."""
 
+    label = "in-process"
     modes_are_views = True  # a mode switch applies at once, to the past too
 
     def __init__(
         self,
         pid: int,
+        options: SamplingOptions | None = None,
         *,
         batch_seconds: float = BATCH_SECONDS,
         backoff: tuple[float, ...] = BACKOFF,
-        **options: object,
     ) -> None:
         super().__init__()
         if _native is None:
@@ -75,7 +73,7 @@ class StreamingSampler(SamplerLifecycle):
         self.pid = pid
         self.batch_seconds = batch_seconds
         self.backoff = backoff
-        self._opts = PySpyOptions()
+        self._opts = SamplingOptions()
         self._native: _native.NativeSampler | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,7 +89,7 @@ class StreamingSampler(SamplerLifecycle):
         self._errors_total = 0
         self._samples_total = 0
         self._expected_total = 0.0
-        self.configure(**options)
+        self.configure(options or SamplingOptions())
         self._needs_restart = False
 
     # -- the Sampler protocol -------------------------------------------------------
@@ -122,27 +120,17 @@ class StreamingSampler(SamplerLifecycle):
             active_threads=active / ticks if ticks else None,
         )
 
-    def configure(self, **options: object) -> None:
-        """mode= at once (batches hold every mode); rate=, native=, subprocesses=,
-        nonblocking= re-attach; threads= changes the roots of later batches."""
-        changes: dict[str, object] = {}
-        for key, value in options.items():
-            if key == "mode":
-                if value not in MODES:
-                    raise FlametopError(f"unknown mode {value!r}: use one of {', '.join(MODES)}")
-                changes[key] = value
-            elif key == "rate":
-                rate = float(value)  # type: ignore[arg-type]
-                if not 1.0 <= rate <= MAX_RATE:
-                    raise UsageError(f"rate must be 1-{MAX_RATE:.0f} Hz, not {value!r}")
-                changes[key] = rate
-            elif key in ("threads", "native", "subprocesses", "nonblocking"):
-                changes[key] = bool(value)
-            else:
-                raise FlametopError(f"unknown sampler option {key!r}")
-        if changes.get("native") and not has_unwind():
+    @property
+    def options(self) -> SamplingOptions:
+        return self._opts
+
+    def configure(self, options: SamplingOptions) -> None:
+        """The mode at once (batches hold every mode); rate, native, subprocesses and
+        nonblocking re-attach; threads changes the roots of later batches."""
+        self.check_supported(options)
+        if options.native and not has_unwind():
             raise UsageError("this build has no native unwinding: --native uses the py-spy CLI")
-        new = replace(self._opts, **changes)  # type: ignore[arg-type]
+        new = options
         restart_keys = ("rate", "native", "subprocesses", "nonblocking")
         if any(getattr(new, k) != getattr(self._opts, k) for k in restart_keys):
             self._needs_restart = True

@@ -15,14 +15,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from samplers.model import Health, Metadata, Profile, SampleBatch, Sampler, SystemReading
+from samplers.model import (
+    Health,
+    Metadata,
+    Profile,
+    SampleBatch,
+    Sampler,
+    SamplingOptions,
+    SystemReading,
+)
 from samplers.tree.snapshot import Snapshot, View
 
 MAX_KEPT_BATCHES = 20_000  # about 5.5 hours of 1 s chunks
 MAX_KEPT_READINGS = 20_000
 ERROR_BACKOFF_S = 1.0
 MAX_DRAIN = 200  # batches folded in before the next snapshot at most
-WAKE_SLICE = 0.02  # a sampler without an on_news hook is polled this often at most
+WAKE_SLICE = 0.02  # a sampler that does not announce is polled this often at most
 STATUS_INTERVAL = 1.0  # health-only updates (no new snapshot) at most this often
 MAX_SLEEP = 1.0  # the loop looks around at least this often (stop, finished target)
 
@@ -96,7 +104,8 @@ class SamplingLoop:
         # requests from the UI (under _lock)
         self._view = View()
         self._view_version = 0
-        self._configure: dict[str, object] = {}
+        self._options = sampler.options  # as last asked for (applied by the worker)
+        self._configure: SamplingOptions | None = None
         self._reset = False
         # what was received (under _lock) for captures
         self._batches: deque[SampleBatch] = deque(maxlen=max_batches)
@@ -104,11 +113,11 @@ class SamplingLoop:
         self._dropped_batches = 0
         self._health = Health()
         self._started = started  # True: the caller already ran sampler.start()
-        # A sampler that says when a batch arrives (PySpySampler.on_news) lets the loop
+        # A sampler that says when a batch arrives (Sampler.announces) lets the loop
         # sleep on `_wake` alone instead of blocking in poll() between batches.
-        self._event_driven = hasattr(sampler, "on_news")
+        self._event_driven = sampler.announces
         if self._event_driven:
-            sampler.on_news = self._wake.set  # type: ignore[attr-defined]
+            sampler.on_news = self._wake.set
 
     # -- requests from the UI thread --------------------------------------------------
 
@@ -118,9 +127,16 @@ class SamplingLoop:
             self._view_version += 1
         self._wake.set()
 
-    def request_configure(self, **options: object) -> None:
+    @property
+    def options(self) -> SamplingOptions:
+        """The sampling options last asked for: change one with `replace` and
+        request_configure."""
         with self._lock:
-            self._configure.update(options)
+            return self._options
+
+    def request_configure(self, options: SamplingOptions) -> None:
+        with self._lock:
+            self._options = self._configure = options
         self._wake.set()
 
     def request_reset(self, view: View) -> None:
@@ -185,11 +201,11 @@ class SamplingLoop:
         batches = self._wait_for_news(st, polling)
         with self._lock:
             view, version = self._view, self._view_version
-            configure, self._configure = self._configure, {}
+            configure, self._configure = self._configure, None
             reset, self._reset = self._reset, False
-        if configure:
+        if configure is not None:
             try:
-                self.sampler.configure(**configure)
+                self.sampler.configure(configure)
             except Exception as exc:  # noqa: BLE001
                 st.errors.append(_describe(exc))
         if reset:
@@ -274,7 +290,7 @@ class SamplingLoop:
         """Sleep until something may need doing, then take the batches that arrived.
 
         A request from the UI (request_view & co.) sets `_wake` and ends the wait at once.
-        A sampler with an `on_news` hook (PySpySampler) sets it too when a batch arrives,
+        A sampler that announces (calls `on_news`) sets it too when a batch arrives,
         so the loop sleeps until then or until a reading or status is due, without
         waking up to ask. Other samplers are polled in short slices, checking `_wake`."""
         if not polling:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from samplers.backends.registry import find_sampler, make_sampler, sampler_version
+from samplers.backends.registry import check_request, find_sampler, make_sampler, sampler_version
 from samplers.errors import (
     FlametopError,
     OutputError,
@@ -24,7 +24,7 @@ from samplers.errors import (
 )
 from samplers.formats import write_profile
 from samplers.formats.validate import OutputSpec
-from samplers.model import Mode, Profile, SampleBatch, SystemReading
+from samplers.model import Profile, SampleBatch, SamplingOptions, SystemReading
 from samplers.session.push import IntervalCutter, Pusher, PushRequest, PushStatus, open_pusher
 from samplers.target.facts import TargetFacts
 from samplers.target.launcher import launch
@@ -40,12 +40,7 @@ class RecordRequest:
     pid: int | None = None
     cmd: tuple[str, ...] = ()
     duration: float = 30.0
-    mode: Mode = "cpu"
-    rate: float = 100.0
-    threads: bool = False
-    native: bool = False
-    subprocesses: bool = False
-    nonblocking: bool = False
+    options: SamplingOptions = field(default_factory=SamplingOptions)
     force: bool = False
     sampler: str = "auto"  # one of samplers.backends.registry.SAMPLERS
     push: PushRequest | None = None  # record --server: push every interval
@@ -93,9 +88,9 @@ def record(
     """Run one recording. Raises FlametopError when nothing could be sampled; otherwise
     writes every output and returns the result (exit_code 1 when it ended badly)."""
     stop = stop or threading.Event()
-    exe = find_sampler(
-        req.sampler, req.native
-    )  # before starting anything: missing is a usage problem
+    # before starting anything: a missing or unfit sampler is a usage problem
+    check_request(req.sampler, req.options)
+    exe = find_sampler(req.sampler, req.options.native)
     # Before starting anything too: a spool in use by another flametop is a usage problem.
     pusher = open_pusher(req.push, on_push) if req.push is not None else None
     try:
@@ -136,17 +131,8 @@ def _record(
     started = time.time()
     pid = find_python_process(child.pid) if child is not None else req.pid
     assert pid is not None
-    sampler = make_sampler(
-        req.sampler,
-        pid,
-        mode=req.mode,
-        rate=req.rate,
-        threads=req.threads,
-        native=req.native,
-        subprocesses=req.subprocesses,
-        nonblocking=req.nonblocking,
-        our_child=child is not None,
-    )
+    sampler = make_sampler(req.sampler, pid, req.options, our_child=child is not None)
+    rate, mode = req.options.rate, req.options.mode
     facts = TargetFacts(pid)  # now: the target may be gone when the recording ends
     try:
         sampler.start()
@@ -164,17 +150,17 @@ def _record(
             req.push.every,
             started,
             lambda a, b: facts.metadata(
-                sampler=version, rate=req.rate, mode=req.mode, start_time=a, duration_s=b - a
+                sampler=version, rate=rate, mode=mode, start_time=a, duration_s=b - a
             ),
         )
         log(
-            f"recording pid {pid} at {req.rate:g} Hz, {req.mode} mode, pushing to "
+            f"recording pid {pid} at {rate:g} Hz, {mode} mode, pushing to "
             f"{req.push.server.shown} every {req.push.every:g} s; Ctrl-C stops and spools "
             "what is not sent"
         )
     else:
         log(
-            f"recording pid {pid} at {req.rate:g} Hz, {req.mode} mode, for up to "
+            f"recording pid {pid} at {rate:g} Hz, {mode} mode, for up to "
             f"{req.duration:g} s; Ctrl-C stops early and still writes"
         )
     # Always-on pushing without -o keeps no history: memory stays flat for days.
@@ -246,8 +232,8 @@ def _record(
             )
     metadata = facts.metadata(
         sampler=version,
-        rate=req.rate,
-        mode=req.mode,
+        rate=rate,
+        mode=mode,
         start_time=started,
         duration_s=(batches[-1].t_end - started) if batches else wall,
     )

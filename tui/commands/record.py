@@ -48,12 +48,7 @@ def build_request(args: argparse.Namespace) -> RecordRequest:
         pid=args.pid,
         cmd=tuple(args.cmd or ()),
         duration=args.duration,
-        mode=args.mode,
-        rate=args.rate,
-        threads=args.threads,
-        native=args.native,
-        subprocesses=args.subprocesses,
-        nonblocking=args.nonblocking,
+        options=args.sampling,
         force=args.force,
         sampler=args.sampler,
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from samplers.backends.lifecycle import SamplerLifecycle
 from samplers.backends.registry import sampler_version
 from samplers.errors import FlametopError, TargetNotFoundError, UsageError
-from samplers.model import Metadata
+from samplers.model import Metadata, SamplingOptions
 from samplers.target.facts import TargetFacts
 from samplers.target.launcher import Launched, launch, stop
 from samplers.target.system import cmdline_of
@@ -49,12 +49,12 @@ def _report_log(log: Path) -> None:
         pass
 
 
-def _metadata(pid: int, args: argparse.Namespace, sampler: SamplerLifecycle) -> Metadata:
+def _metadata(pid: int, sampler: SamplerLifecycle) -> Metadata:
     """The target's own facts (its Python, git commit, ...) as `record` writes them."""
     return TargetFacts(pid).metadata(
         sampler=sampler_version(sampler),
-        rate=float(args.rate),
-        mode=str(args.mode),
+        rate=sampler.options.rate,
+        mode=sampler.options.mode,
         start_time=time.time(),
         duration_s=0.0,
     )
@@ -91,17 +91,8 @@ def _run(
             )
     try:
         cmdline = cmdline_of(pid) or tuple(cmd or ())
-        sampler = make_sampler(
-            getattr(args, "sampler", "auto"),
-            pid,
-            mode=args.mode,
-            rate=args.rate,
-            threads=args.threads,
-            native=args.native,
-            subprocesses=args.subprocesses,
-            nonblocking=args.nonblocking,
-            our_child=started is not None,
-        )
+        options: SamplingOptions = args.sampling
+        sampler = make_sampler(args.sampler, pid, options, our_child=started is not None)
         # Textual takes a few hundred ms to import: do it while py-spy attaches.
         importer = threading.Thread(target=_import_app, name="import-tui", daemon=True)
         importer.start()
@@ -115,11 +106,11 @@ def _run(
         app = FlametopApp(
             sampler,
             target=f"pid {pid} {shown}",
-            metadata=_metadata(pid, args, sampler),
+            metadata=_metadata(pid, sampler),
             save_dir=args.save_dir,
             monitor=SystemMonitor(pid, exclude_from_self=started.pid if started else None),
-            rate=float(args.rate),
-            mode=str(args.mode),
+            rate=options.rate,
+            mode=options.mode,
             sampler_started=True,
             exit_guard=guard,
         )
