@@ -25,14 +25,14 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from samplers.clock import Clock
-from samplers.model import Health, Metadata, Profile, Sampler
+from samplers.model import Health, Metadata, Sampler
 from samplers.session.live import LoopUpdate, Monitor, SamplingLoop, Tree
 from samplers.tree.snapshot import Snapshot, View
 from tui.hangup import ExitGuard, terminal_driver
 from tui.keys import bindings, help_rows
-from tui.render.header_text import asyncio_note, backend_label
+from tui.render.header_text import asyncio_note, backend_label, children_note
 from tui.render.safe_text import clean
-from tui.saving import autosave, base_name, save_snapshot
+from tui.snapshot_actions import SnapshotActions
 from tui.view_actions import ViewActions
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.header import (
@@ -61,7 +61,7 @@ class SnapshotReady(Message):
         self.update = update
 
 
-class FlametopApp(ViewActions, App[int]):
+class FlametopApp(ViewActions, SnapshotActions, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "flametop"
     ENABLE_COMMAND_PALETTE = False
@@ -120,6 +120,7 @@ class FlametopApp(ViewActions, App[int]):
         self._errors: list[str] = []
         self._error_at = 0.0
         self._thread_label: str | None = None  # the name chosen, shown instead of its regex
+        self._process_label: str | None = None  # "pid cmdline" of the process chosen
         self._finished = False
         self.autosaved: tuple[Path, ...] = ()
         self.autosave_errors: tuple[str, ...] = ()  # printed after the screen is gone
@@ -230,12 +231,16 @@ class FlametopApp(ViewActions, App[int]):
         table.show(snap)
         self.query_one(Icicle).show(snap, highlight=table.selected_frame)
         in_window = tuple(lat for t, lat in self._latencies if snap.t_start <= t <= snap.t_end)
-        self.query_one(Rails).info = RailsInfo(snap.readings, in_window)
+        several = len(snap.processes) > 1
+        rails = RailsInfo(snap.readings, in_window, self._view.process, combined=several)
+        self.query_one(Rails).info = rails
         self._refresh_titles()
 
     def _refresh_titles(self) -> None:
         view = self._view
         scope: list[str] = []
+        if view.process is not None:
+            scope.append(f"process {view.process}")
         if view.thread:
             scope.append(f"thread {clean(self._thread_label or view.thread, 30)}")
         if view.filter:
@@ -285,7 +290,10 @@ class FlametopApp(ViewActions, App[int]):
             samples_since_pause=max(0, since),
             error=self._current_error(health),
             backend=backend_label(health),
-            note=asyncio_note(self._shown, self._mode),
+            note=asyncio_note(self._shown, self._mode) or children_note(self._shown),
+            process=(self._process_label or str(self._view.process))
+            if self._view.process is not None
+            else "",
             gil_held=health.gil_held if health else None,
             active_threads=health.active_threads if health else None,
         )
@@ -353,48 +361,3 @@ class FlametopApp(ViewActions, App[int]):
 
     async def action_quit(self) -> None:
         self.exit(0)
-
-    # -- snapshot and autosave ----------------------------------------------------------
-
-    def action_snapshot(self) -> None:
-        screen_svg = self.export_screenshot(title=f"flametop · {clean(self.target, 60)}")
-        self._save(screen_svg, self._shown)
-
-    @work(thread=True, group="save", exit_on_error=False)
-    def _save(self, screen_svg: str, snap: Snapshot | None) -> None:
-        base = base_name(self.save_dir, self._label())
-        result = save_snapshot(base, screen_svg, self._capture(), snap)
-        if result.written:
-            where = result.written[0].parent
-            listing = "\n".join(p.name for p in result.written)
-            self.notify(f"saved in {where}/\n{listing}", title="snapshot", timeout=6, markup=False)
-        for error in result.errors:
-            self.notify(clean(error), title="snapshot failed", severity="error", markup=False)
-
-    def _capture(self) -> Profile:
-        duration = 0.0
-        if self._last_update and self._shown:
-            duration = max(0.0, self._shown.last_t - self._shown.first_t)
-        metadata = replace(self.metadata, mode=self._mode, duration_s=duration)
-        return self.loop.capture(metadata)
-
-    def _label(self) -> str:
-        return f"pid{self.metadata.pid}" if self.metadata.pid else "session"
-
-    def _on_signal(self, signum: int) -> None:
-        # SIGHUP (SSH dropped) or SIGTERM: keep what was sampled, then leave cleanly.
-        self.exit_signal = signum
-        self.autosave_once()
-        self.exit(128 + signum, return_code=128 + signum)
-
-    def autosave_once(self, wait_s: float = -1) -> None:
-        """Write the `.autosave.flametop` capture unless it was written already (the event
-        loop and the exit guard's watchdog may both ask, from different threads)."""
-        if not self._autosave_lock.acquire(timeout=wait_s):
-            return  # another thread is writing it
-        try:
-            if not (self.autosaved or self.autosave_errors):
-                result = autosave(self.save_dir, self._label(), self._capture())
-                self.autosaved, self.autosave_errors = result.written, result.errors
-        finally:
-            self._autosave_lock.release()

@@ -26,6 +26,7 @@ KEYMAP: tuple[Key, ...] = (
     Key("s", "snapshot", "snap", "save screen SVG, flame graph SVG and .flametop capture", True),
     Key("slash", "filter", "filter", "filter functions and files (substring or regex)", True, "/"),
     Key("t", "thread", "thread", "choose a thread: all, one, or a name pattern", True),
+    Key("P", "process", "process", "choose a process: all, or one (--subprocesses)"),
     Key("w", "window", "window", "cycle the window: 5 s, 30 s, 5 min, everything", True),
     Key("m", "mode", "mode", "cycle mode cpu / wall / gil (in-process: at once, past too)", True),
     Key("l", "by_line", "lines", "tell functions apart by line"),

@@ -36,6 +36,7 @@ class HeaderInfo:
     gil_held: float | None = None
     active_threads: float | None = None
     note: str | None = None  # a reason the screen may mislead (shown after the numbers)
+    process: str = ""  # the process chosen with `P` ("pid cmdline"); "": all of them
 
 
 def window_label(window_s: float | None) -> str:
@@ -90,6 +91,8 @@ class FlametopHeader(Widget):
         text = Text("flametop", style=title_style, no_wrap=True)
         mode = info.mode if not info.pending_mode else f"{info.mode}→{info.pending_mode}"
         parts = [clean(info.target, 80), mode]
+        if info.process:  # what everything below is scoped to, before numbers that may be cut
+            parts.append(f"process {clean(info.process, 24 if compact else 40)}")
         if info.note:  # next to the mode it explains, before numbers that may be cut
             parts.append(info.note)
         if info.rate:

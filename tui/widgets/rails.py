@@ -1,5 +1,9 @@
 """Rails: sparklines with current values for the target's CPU, memory, threads, I/O and
-context switches, the profiler's own CPU, and the latency from sample to screen."""
+context switches, the profiler's own CPU, and the latency from sample to screen.
+
+With several processes sampled (--subprocesses) CPU, memory and threads are the sum over
+the target's process tree, or those of the process chosen with `P`; I/O and context
+switches are read for the target alone, so they show only for it."""
 
 from __future__ import annotations
 
@@ -21,6 +25,41 @@ MIN_SPARK = 4
 class RailsInfo:
     readings: tuple[SystemReading, ...] = ()  # newest last
     latencies_s: tuple[float, ...] = ()  # age of the newest sample when shown, newest last
+    process: int | None = None  # the chosen process; None: the target, or the whole tree
+    combined: bool = False  # several processes sampled: sum over the target's tree
+
+
+Figures = tuple[float | None, float | None, float | None]  # CPU %, RSS bytes, threads
+
+
+def _figures(r: SystemReading, process: int | None, combined: bool) -> Figures:
+    """CPU, RSS and threads of the chosen process, of the whole tree, or of the target."""
+    own: Figures = (
+        r.cpu_percent,
+        None if r.rss_bytes is None else float(r.rss_bytes),
+        None if r.threads is None else float(r.threads),
+    )
+    if process is not None:
+        if r.processes and process == r.processes[0].pid:
+            return own
+        p = next((p for p in r.processes if p.pid == process), None)
+        if p is None:
+            return (None, None, None)
+        rss = None if p.rss_bytes is None else float(p.rss_bytes)
+        return (p.cpu_percent, rss, None if p.threads is None else float(p.threads))
+    if not combined or not r.processes:
+        return own
+
+    def total(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    ps = r.processes
+    return (
+        total([p.cpu_percent for p in ps]),
+        total([None if p.rss_bytes is None else float(p.rss_bytes) for p in ps]),
+        total([None if p.threads is None else float(p.threads) for p in ps]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +83,16 @@ def _fmt(value: float | None, fmt: Callable[[float], str]) -> str:
 
 def build_rails(info: RailsInfo) -> list[_Rail]:
     rs = info.readings
-    cpu = tuple(r.cpu_percent for r in rs)
-    rss = tuple(None if r.rss_bytes is None else float(r.rss_bytes) for r in rs)
-    threads = tuple(None if r.threads is None else float(r.threads) for r in rs)
-    io = tuple(r.io_bytes_per_s for r in rs)
-    ctx = tuple(r.ctx_switches_per_s for r in rs)
+    figures = [_figures(r, info.process, info.combined) for r in rs]
+    cpu = tuple(f[0] for f in figures)
+    rss = tuple(f[1] for f in figures)
+    threads = tuple(f[2] for f in figures)
+    # read for the target process only: not shown for another one
+    target_only = info.process is None or any(
+        r.processes and r.processes[0].pid == info.process for r in rs
+    )
+    io = tuple(r.io_bytes_per_s if target_only else None for r in rs)
+    ctx = tuple(r.ctx_switches_per_s if target_only else None for r in rs)
     own = tuple(r.self_cpu_percent for r in rs)
     lat = info.latencies_s
     if lat:
