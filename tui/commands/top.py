@@ -49,9 +49,9 @@ def _report_log(log: Path) -> None:
         pass
 
 
-def _metadata(pid: int, sampler: SamplerLifecycle) -> Metadata:
+def _metadata(pid: int, sampler: SamplerLifecycle, facts: TargetFacts | None = None) -> Metadata:
     """The target's own facts (its Python, git commit, ...) as `record` writes them."""
-    return TargetFacts(pid).metadata(
+    return (facts or TargetFacts(pid)).metadata(
         sampler=sampler_version(sampler),
         rate=sampler.options.rate,
         mode=sampler.options.mode,
@@ -96,17 +96,24 @@ def _run(
         # Textual takes a few hundred ms to import: do it while py-spy attaches.
         importer = threading.Thread(target=_import_app, name="import-tui", daemon=True)
         importer.start()
+        # so are the target's facts (`python --version`, git: ~50 ms of subprocesses)
+        facts: list[TargetFacts] = []
+        reader = threading.Thread(
+            target=lambda: facts.append(TargetFacts(pid)), name="target-facts", daemon=True
+        )
+        reader.start()
         try:
             sampler.start()  # fails here, before the screen, with a one-line reason
         finally:
             importer.join()  # never leave an import half done at exit
+            reader.join()
         from tui.app import FlametopApp
 
         shown = label or shlex.join(cmdline)
         app = FlametopApp(
             sampler,
             target=f"pid {pid} {shown}",
-            metadata=_metadata(pid, sampler),
+            metadata=_metadata(pid, sampler, facts[0] if facts else None),
             save_dir=args.save_dir,
             monitor=SystemMonitor(pid, exclude_from_self=started.pid if started else None),
             rate=options.rate,
