@@ -2,66 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-
-from support_icicle import HANDLE, LOAD, MAIN, SERVE, TREE, node, root, snapshot
-from textual.app import App, ComposeResult
-from textual.message import Message
+from support_icicle import (
+    HANDLE,
+    LOAD,
+    MAIN,
+    SERVE,
+    TREE,
+    IcicleApp,
+    drive,
+    lines,
+    node,
+    root,
+    segment_style_of,
+    snapshot,
+)
 from textual.pilot import Pilot
 
 from samplers.model import Frame
-from samplers.tree.snapshot import Snapshot
 from tui.widgets.icicle import Icicle
-
-# --- widget -----------------------------------------------------------------------------
-
-
-class IcicleApp(App[None]):
-    def __init__(self, shown: Snapshot, highlight: Frame | None = None) -> None:
-        super().__init__()
-        self.shown = shown
-        self.highlight = highlight
-        self.messages: list[Message] = []
-
-    def compose(self) -> ComposeResult:
-        yield Icicle()
-
-    def on_mount(self) -> None:
-        icicle = self.query_one(Icicle)
-        icicle.show(self.shown, self.highlight)
-        icicle.focus()
-
-    def on_icicle_frame_selected(self, message: Icicle.FrameSelected) -> None:
-        self.messages.append(message)
-
-    def on_icicle_zoom_in(self, message: Icicle.ZoomIn) -> None:
-        self.messages.append(message)
-
-    def on_icicle_zoom_out(self, message: Icicle.ZoomOut) -> None:
-        self.messages.append(message)
-
-
-def drive(
-    app: IcicleApp, steps: Callable[[Pilot[None], Icicle], Awaitable[None]], size=(80, 10)
-) -> None:
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await steps(pilot, app.query_one(Icicle))
-
-    asyncio.run(main())
-
-
-def lines(icicle: Icicle) -> list[str]:
-    return [icicle.render_line(y).text for y in range(icicle.size.height)]
-
-
-def segment_style_of(icicle: Icicle, y: int, text: str):  # type: ignore[no-untyped-def]
-    for segment in icicle.render_line(y):
-        if text in segment.text:
-            return segment.style
-    raise AssertionError(f"{text!r} not on line {y}: {icicle.render_line(y).text!r}")
 
 
 def test_arrow_keys_walk_the_tree_and_report_the_frame() -> None:

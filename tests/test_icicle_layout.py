@@ -8,7 +8,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
-from support_icicle import HANDLE, LOAD, MAIN, SERVE, TREE, by_path, node, root
+from support_icicle import HANDLE, LOAD, MAIN, SERVE, TREE, by_path, call_trees, node, root
 
 from samplers.model import Frame
 from samplers.tree.snapshot import CallNode
@@ -137,28 +137,6 @@ def test_find_node_follows_a_path_and_misses_unknown_ones() -> None:
     assert find_node(TREE, (MAIN.frame, SERVE.frame)) is SERVE
     assert find_node(TREE, ()) is TREE
     assert find_node(TREE, (MAIN.frame, LOAD.frame, HANDLE.frame)) is None
-
-
-@st.composite
-def call_trees(draw: st.DrawFn, total: int = 0, depth: int = 0, name: str = "r") -> CallNode:
-    if depth == 0:
-        total = draw(st.integers(min_value=0, max_value=5000))
-    parts: list[int] = []
-    if depth < 6 and total > 0:
-        budget = total - draw(st.integers(min_value=0, max_value=total))  # leave own time
-        for _ in range(draw(st.integers(min_value=0, max_value=5))):
-            if budget <= 0:
-                break
-            part = draw(st.integers(min_value=1, max_value=budget))
-            parts.append(part)
-            budget -= part
-    parts.sort(reverse=True)
-    children = tuple(
-        draw(call_trees(part, depth + 1, f"{name}.{i}")) for i, part in enumerate(parts)
-    )
-    own = total - sum(parts)
-    frame = None if depth == 0 else Frame(name, f"mod{depth % 3}.py", depth)
-    return CallNode(frame, total, own, children)
 
 
 @settings(max_examples=300, deadline=None)

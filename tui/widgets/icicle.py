@@ -1,15 +1,13 @@
-"""The icicle (flame) view: paints `layout_icicle` cells, owns a cursor, zooms by message.
+"""The icicle (flame) view: paints `layout_icicle` rows, owns a cursor, scrolls, zooms.
 
-The widget renders the Snapshot it is given and nothing else. Labels are printable text
-placed in Segments, never markup, because names come from the profiled process.
+The widget renders the Snapshot it is given and nothing else. Where the cursor goes is
+`IcicleGrid`'s business and what a row looks like is `icicle_paint`'s; this module keeps
+the state that must survive the 4×/s refreshes: the cursor's frame path, whether the
+shared frames are unfolded, and the scroll position.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
@@ -18,27 +16,19 @@ from textual.widget import Widget
 
 from samplers.model import Frame
 from samplers.tree.snapshot import Snapshot
-from tui.render.icicle_layout import (
-    IcicleCell,
-    cell_text,
-    layout_icicle,
-    printable,
-    truncate,
-    zoom_prefix,
+from tui.render.icicle_grid import (
+    IcicleGrid,
+    Path,
+    clamp_scroll,
+    scroll_to_show,
+    surviving_path,
 )
-from tui.render.palette import legend, style_for_delta, style_for_frame
+from tui.render.icicle_layout import IcicleCell, layout_icicle, zoom_prefix
+from tui.render.icicle_paint import IcicleStyles, paint_icicle
 
-Path = tuple[Frame, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Layout:
-    """One computed layout and the lookups navigation needs."""
-
-    key: tuple[int, int, int]
-    prefix: Path  # absolute path above the layout root (the zoom)
-    rows: tuple[tuple[IcicleCell, ...], ...]
-    by_path: dict[Path, IcicleCell]  # absolute path -> cell
+# Rows laid out below the root: deeper than any stack Python allows by default, so the
+# whole tree scrolls; the bound keeps a runaway recursion from costing the UI.
+MAX_ROWS = 1200
 
 
 class _IcicleMessage(Message):
@@ -60,8 +50,13 @@ class Icicle(Widget, can_focus=True):
         # no h/l: `l` is the app's "lines" key, and one key has one meaning on the screen
         Binding("left", "move(-1)", "Previous frame", show=False),
         Binding("right", "move(1)", "Next frame", show=False),
-        Binding("up,k", "parent", "Caller", show=False),
-        Binding("down,j", "child", "Callee", show=False),
+        Binding("up,k", "go('parent')", "Caller", show=False),
+        Binding("down,j", "go('child')", "Callee", show=False),
+        Binding("pageup", "go('page_up')", "Page up", show=False),
+        Binding("pagedown", "go('page_down')", "Page down", show=False),
+        Binding("home", "go('root')", "Root", show=False),
+        Binding("end", "go('hottest')", "Hottest leaf", show=False),
+        Binding("z", "toggle_fold", "Fold shared frames", show=False),
         Binding("enter", "zoom_in", "Zoom in"),
         Binding("escape,backspace", "zoom_out", "Zoom out"),
     ]
@@ -105,7 +100,8 @@ class Icicle(Widget, can_focus=True):
         """Zoom out by one level."""
 
     class FrameSelected(_IcicleMessage):
-        """The cursor moved to `frame` (None: the root "all"); `path` is absolute."""
+        """The cursor moved to `frame` (None: the root "all" or the fold of shared
+        frames); `path` is absolute."""
 
         def __init__(
             self, frame: Frame | None, path: Path = (), icicle: Icicle | None = None
@@ -126,7 +122,11 @@ class Icicle(Widget, can_focus=True):
         self._snapshot: Snapshot | None = None
         self._highlight: Frame | None = None
         self._cursor: Path = ()  # absolute path of the selected frame
-        self._layout: _Layout | None = None
+        self._on_fold = False  # the cursor is on the fold row, not on its last frame
+        self._fold_open = False
+        self._scroll = 0  # first layout row on screen
+        self._grid: IcicleGrid | None = None
+        self._grid_key: object = None
         self._strips_key: object = None
         self._strips: list[Strip] = []
 
@@ -139,16 +139,20 @@ class Icicle(Widget, can_focus=True):
     @property
     def cursor_path(self) -> Path:
         """Absolute path of the frame the cursor is on, as the screen shows it."""
-        cell = self._cursor_cell()
-        return self._cursor if cell is None else self._absolute(cell)
+        grid, cell = self._current_grid(), self._cursor_cell()
+        return self._cursor if grid is None or cell is None else grid.absolute(cell)
 
     def show(self, snapshot: Snapshot, highlight: Frame | None = None) -> None:
-        """Render `snapshot`; emphasise every frame with `highlight`'s function and file."""
+        """Render `snapshot`; emphasise every frame with `highlight`'s function and file.
+
+        The cursor keeps its frame and, when it was on screen, its screen row."""
+        anchor = self._cursor_screen_row()
+        before = (self._cursor, self._frame_of_cursor())
         self._snapshot = snapshot
         self._highlight = highlight
-        before = self._cursor
-        self._cursor = self._surviving_cursor(snapshot, before)
-        if self._cursor != before:
+        self._cursor = surviving_path(snapshot, self._cursor)
+        self._settle_scroll(anchor)
+        if (self._cursor, self._frame_of_cursor()) != before:
             self._post_selected()
         self.refresh()
 
@@ -160,48 +164,58 @@ class Icicle(Widget, can_focus=True):
     def on_blur(self, event: events.Blur) -> None:
         self.refresh()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._show_cursor()
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._scroll_by(1)
+        event.stop()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._scroll_by(-1)
+        event.stop()
+
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
-        if offset is None:
+        grid = self._current_grid()
+        if offset is None or grid is None:
             return
-        cell = self._cell_at(offset.x, offset.y)
+        cell = grid.at(offset.y + self._scroll, offset.x)
         if cell is None:
             return
-        path = self._absolute(cell)
-        if event.chain >= 2 or path == self.cursor_path:
-            self._cursor = path
+        again = cell is self._cursor_cell()
+        self._select(cell)
+        if event.chain >= 2 or again:
             self.action_zoom_in()
-        else:
-            self._select(path)
 
     def action_move(self, step: int) -> None:
-        layout, cell = self._current_layout(), self._cursor_cell()
-        if layout is None or cell is None:
+        grid, cell = self._current_grid(), self._cursor_cell()
+        if grid is None or cell is None:
             return
-        row = layout.rows[cell.row]
-        index = row.index(cell) + step
-        if 0 <= index < len(row):
-            self._select(self._absolute(row[index]))
-
-    def action_parent(self) -> None:
-        cell = self._cursor_cell()
-        if cell is not None and cell.row > 0:
-            self._select(self._absolute(cell)[:-1])
-
-    def action_child(self) -> None:
-        layout, cell = self._current_layout(), self._cursor_cell()
-        if layout is None or cell is None or cell.row + 1 >= len(layout.rows):
+        if cell.is_fold:
+            if step > 0:  # Right enters the fold: open it, onto its first frame
+                self._set_fold(True)
+                self.action_go("child")
             return
-        for child in layout.rows[cell.row + 1]:
-            if child.path[:-1] == cell.path:
-                self._select(self._absolute(child))
-                return
+        self._select(grid.sibling(cell, step))
+
+    def action_go(self, move: str) -> None:
+        """Up/Down/Home/End/PageUp/PageDown: where `IcicleGrid.moved` says they lead."""
+        grid, cell = self._current_grid(), self._cursor_cell()
+        if grid is not None and cell is not None:
+            self._select(grid.moved(cell, move, page=max(1, self._visible_rows() - 1)))
+
+    def action_toggle_fold(self) -> None:
+        self._set_fold(not self._fold_open)
 
     def action_zoom_in(self) -> None:
         cell = self._cursor_cell()
         if cell is None or cell.row == 0:
             return
-        self.post_message(self.ZoomIn(self._absolute(cell), self))
+        if cell.is_fold:
+            self.action_toggle_fold()
+            return
+        self.post_message(self.ZoomIn(self.cursor_path, self))
 
     def action_zoom_out(self) -> None:
         if self._snapshot is not None and self._is_zoomed(self._snapshot):
@@ -218,10 +232,13 @@ class Icicle(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width, height = self.size
         key = (
-            None if self._snapshot is None else self._snapshot.version,
+            None if self._snapshot is None else (self._snapshot.version, id(self._snapshot)),
             width,
             height,
             self._cursor,
+            self._on_fold,
+            self._fold_open,
+            self._scroll,
             self._highlight,
             self.has_focus,
         )
@@ -233,166 +250,127 @@ class Icicle(Widget, can_focus=True):
         return Strip.blank(width, self.rich_style)
 
     def _render_strips(self, width: int, height: int) -> list[Strip]:
-        base = self.rich_style
-        snapshot = self._snapshot
-        if snapshot is None or snapshot.root.total <= 0:
-            message = "waiting for samples…" if snapshot is None else "no samples in this window"
-            return [_text_strip(message, width, base)]
-        footer = self._footer_strips(snapshot, width, base)
-        footer = footer[-max(0, height - 1) :] if height > 1 else []
-        layout = self._current_layout()
-        strips: list[Strip] = []
-        if layout is not None:
-            cursor = self._cursor_cell()
-            cursor_style = self.get_component_rich_style("icicle--cursor", partial=True)
-            mark_style = self.get_component_rich_style("icicle--highlight", partial=True)
-            by_delta = snapshot.root.delta is not None
-            for row in layout.rows:
-                segments: list[Segment] = []
-                x = 0
-                for cell in row:
-                    if cell.x > x:
-                        segments.append(Segment(" " * (cell.x - x), base))
-                    style = base + (
-                        style_for_delta(cell.delta) if by_delta else style_for_frame(cell.frame)
-                    )
-                    if self._is_highlighted(cell.frame):
-                        style += mark_style
-                    if cell is cursor:
-                        style += cursor_style
-                    segments.append(Segment(cell_text(cell), style))
-                    x = cell.end
-                if x < width:
-                    segments.append(Segment(" " * (width - x), base))
-                strips.append(Strip(segments, width))
-        rows = max(0, height - len(footer))
-        strips = strips[:rows]
-        strips.extend(Strip.blank(width, base) for _ in range(rows - len(strips)))
-        return strips + footer
-
-    def _footer_strips(self, snapshot: Snapshot, width: int, base: Style) -> list[Strip]:
-        """The legend (with a baseline) and the status line describing the cursor."""
-        footer: list[Strip] = []
-        if snapshot.root.delta is not None:
-            segments = [Segment("Δ vs baseline ", base)]
-            segments += [Segment(text, base + style) for text, style in legend()]
-            footer.append(Strip(segments).crop_extend(0, width, base))
-        status_style = base + self.get_component_rich_style("icicle--status", partial=True)
-        footer.append(_text_strip(self._status_text(snapshot), width, status_style))
-        return footer
-
-    def _status_text(self, snapshot: Snapshot) -> str:
-        cell = self._cursor_cell()
-        if cell is None:
-            return ""
-        frame = cell.frame
-        name = "all" if frame is None else printable(frame.label())
-        whole = snapshot.total_samples or snapshot.root.total
-        share = 100.0 * cell.total / whole if whole else 0.0
-        parts = [name, f"{cell.total:,} samples", f"{share:.1f}% of total"]
-        if cell.own:
-            parts.append(f"own {100.0 * cell.own / whole if whole else 0.0:.1f}%")
-        if cell.delta is not None:
-            parts.append(f"Δ {cell.delta:+.1f} pt")
-        return " · ".join(parts)
+        styles = IcicleStyles(
+            base=self.rich_style,
+            cursor=self.get_component_rich_style("icicle--cursor", partial=True),
+            highlight=self.get_component_rich_style("icicle--highlight", partial=True),
+            status=self.get_component_rich_style("icicle--status", partial=True),
+        )
+        grid = self._current_grid()
+        if grid is not None:
+            self._scroll = clamp_scroll(self._scroll, self._visible_rows(), len(grid.rows))
+        return paint_icicle(
+            self._snapshot,
+            grid,
+            styles,
+            width=width,
+            height=height,
+            scroll=self._scroll,
+            visible=self._visible_rows(),
+            cursor=self._cursor_cell(),
+            highlight=self._highlight,
+        )
 
     # --- helpers ----------------------------------------------------------------------
 
-    def _footer_height(self, snapshot: Snapshot, height: int) -> int:
-        lines = 2 if snapshot.root.delta is not None else 1
-        return min(lines, max(0, height - 1))
+    def _visible_rows(self) -> int:
+        """Rows for the icicle itself: the height less the legend and status lines."""
+        height = self.size.height
+        snapshot = self._snapshot
+        lines = 2 if snapshot is not None and snapshot.root.delta is not None else 1
+        return max(0, height - min(lines, max(0, height - 1)))
 
-    def _current_layout(self) -> _Layout | None:
-        """The layout for the current snapshot and size, computed once per both."""
+    def _current_grid(self) -> IcicleGrid | None:
+        """The layout for the current snapshot, width and fold, computed once per all three."""
         snapshot = self._snapshot
         if snapshot is None:
             return None
-        width, height = self.size
-        rows = height - self._footer_height(snapshot, height)
-        key = (snapshot.version, width, rows)
-        if self._layout is not None and self._layout.key == key:
-            return self._layout
-        cells = layout_icicle(snapshot.root, width, rows)
-        prefix = zoom_prefix(snapshot)
-        grouped: list[list[IcicleCell]] = []
-        for cell in cells:
-            if cell.row == len(grouped):
-                grouped.append([])
-            grouped[cell.row].append(cell)
-        self._layout = _Layout(
-            key=key,
-            prefix=prefix,
-            rows=tuple(tuple(row) for row in grouped),
-            by_path={prefix + cell.path: cell for cell in cells},
-        )
-        return self._layout
+        width = self.size.width
+        key = (snapshot.version, id(snapshot), width, self._fold_open)
+        if self._grid is None or self._grid_key != key:
+            fold = "open" if self._fold_open else "closed"
+            cells = layout_icicle(snapshot.root, width, MAX_ROWS, fold=fold)
+            self._grid = IcicleGrid.of(cells, zoom_prefix(snapshot))
+            self._grid_key = key
+        return self._grid
 
     def _cursor_cell(self) -> IcicleCell | None:
-        """The deepest visible cell on the cursor's path (the cursor when it is visible)."""
-        layout = self._current_layout()
-        if layout is None:
+        """The cell the cursor is on: its frame, or the deepest shown frame above it."""
+        grid = self._current_grid()
+        return None if grid is None else grid.locate(self._cursor, self._on_fold)
+
+    def _cursor_screen_row(self) -> int | None:
+        """The cursor's row on screen, None when it is scrolled out of view."""
+        cell = self._cursor_cell()
+        if cell is None or not 0 <= cell.row - self._scroll < self._visible_rows():
             return None
-        for depth in range(len(self._cursor), -1, -1):
-            cell = layout.by_path.get(self._cursor[:depth])
-            if cell is not None:
-                return cell
-        return layout.rows[0][0] if layout.rows else None
+        return cell.row - self._scroll
 
-    def _cell_at(self, x: int, y: int) -> IcicleCell | None:
-        layout = self._current_layout()
-        if layout is None or not 0 <= y < len(layout.rows):
-            return None
-        for cell in layout.rows[y]:
-            if cell.x <= x < cell.end:
-                return cell
-        return None
+    def _settle_scroll(self, anchor: int | None) -> None:
+        """After a change of layout or size: the cursor on screen row `anchor` (or as
+        near as the rows allow); with no anchor (it was scrolled away) the same top row."""
+        grid, cell = self._current_grid(), self._cursor_cell()
+        if grid is None or cell is None:
+            return
+        visible, rows = self._visible_rows(), len(grid.rows)
+        if anchor is None:
+            self._scroll = clamp_scroll(self._scroll, visible, rows)
+        else:
+            top = clamp_scroll(cell.row - anchor, visible, rows)
+            self._scroll = scroll_to_show(top, cell.row, visible, rows)
+        self.refresh()
 
-    def _absolute(self, cell: IcicleCell) -> Path:
-        layout = self._current_layout()
-        prefix = () if layout is None else layout.prefix
-        return prefix + cell.path
-
-    def _select(self, path: Path) -> None:
-        if path != self._cursor:
-            self._cursor = path
+    def _scroll_by(self, rows: int) -> None:
+        grid = self._current_grid()
+        if grid is not None:
+            self._scroll = clamp_scroll(self._scroll + rows, self._visible_rows(), len(grid.rows))
             self.refresh()
+
+    def _set_fold(self, is_open: bool) -> None:
+        """Fold or unfold the shared frames; a cursor inside them goes to the fold row."""
+        grid, cell = self._current_grid(), self._cursor_cell()
+        if grid is None or grid.fold is None or cell is None or is_open == self._fold_open:
+            return
+        fold, anchor = grid.fold, self._cursor_screen_row()
+        chain_rows = range(fold.row + 1, fold.row + 1 + len(fold.folded))
+        inside = cell is fold or (fold.is_open and cell.row in chain_rows)
+        self._fold_open = is_open
+        grid = self._current_grid()
+        if inside and grid is not None and grid.fold is not None:
+            self._select(grid.fold)
+        else:
+            self._settle_scroll(anchor)  # what was under the cursor stays under it
+
+    def _select(self, cell: IcicleCell | None) -> None:
+        grid = self._current_grid()
+        if cell is None or grid is None:
+            return
+        path = grid.absolute(cell)
+        changed = (path, cell.is_fold) != (self._cursor, self._on_fold)
+        self._cursor, self._on_fold = path, cell.is_fold
+        self._show_cursor()
+        if changed:
             self._post_selected()
 
+    def _show_cursor(self) -> None:
+        """Scroll as little as it takes to bring the cursor on screen."""
+        grid, cell = self._current_grid(), self._cursor_cell()
+        if grid is not None and cell is not None:
+            rows, visible = len(grid.rows), self._visible_rows()
+            self._scroll = scroll_to_show(self._scroll, cell.row, visible, rows)
+        self.refresh()
+
+    def _frame_of_cursor(self) -> Frame | None:
+        cell = self._cursor_cell()
+        return None if cell is None or cell.is_fold else cell.frame
+
     def _post_selected(self) -> None:
+        cell = self._cursor_cell()
         frame = self._cursor[-1] if self._cursor else None
+        if cell is not None and cell.is_fold:
+            frame = None  # the fold is many frames: the table keeps its selection
         self.post_message(self.FrameSelected(frame, self._cursor, self))
-
-    def _is_highlighted(self, frame: Frame | None) -> bool:
-        mark = self._highlight
-        return (
-            mark is not None
-            and frame is not None
-            and frame.function == mark.function
-            and frame.file == mark.file
-        )
-
-    def _surviving_cursor(self, snapshot: Snapshot, cursor: Path) -> Path:
-        """`cursor`, or its deepest ancestor present in `snapshot`'s tree."""
-        prefix = zoom_prefix(snapshot)
-        root_path = prefix + (() if snapshot.root.frame is None else (snapshot.root.frame,))
-        if cursor[: len(root_path)] != root_path:
-            # Outside the zoomed subtree (or above it): back to the shown root.
-            return root_path
-        node = snapshot.root
-        depth = len(root_path)
-        while depth < len(cursor):
-            child = next((c for c in node.children if c.frame == cursor[depth]), None)
-            if child is None:
-                break
-            node, depth = child, depth + 1
-        return cursor[:depth]
 
     @staticmethod
     def _is_zoomed(snapshot: Snapshot) -> bool:
         return bool(snapshot.view.zoom) or snapshot.root.frame is not None
-
-
-def _text_strip(text: str, width: int, style: Style) -> Strip:
-    return Strip([Segment(truncate(printable(text), width), style)]).extend_cell_length(
-        width, style
-    )
