@@ -46,7 +46,10 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("tab", "move focus between the table and the icicle"),
     ("↑ ↓  j k", "table: move the selection (the icicle highlights it)"),
     ("← → ↑ ↓  j k", "icicle: move between frames (j k: callee, caller)"),
-    ("enter", "icicle: zoom into the frame (the table scopes to it)"),
+    ("pgup pgdn", "icicle: a screenful down the widest callees, or up the callers"),
+    ("home end", "icicle: to the root; down the widest callees to the bottom row"),
+    ("z", "icicle: fold / unfold the frames every sample shares (▸ row; → enters)"),
+    ("enter", "icicle: zoom into the frame (the table scopes to it); on ▸: unfold"),
     ("click a header", "sort the table by that column"),
     ("mouse", "click rows and frames; never required"),
 )
