@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - exercised by the fallback test in a su
     _native = None  # type: ignore[assignment]
 
 BATCH_SECONDS = 0.2  # how often counts cross to Python: the table refreshes at 5 Hz
+FIRST_BATCH_SECONDS = 0.05  # the first goes sooner: a table within a moment of attaching
 HEALTH_SECONDS = 5.0  # coverage and rate are over this much recent time, not since start
 ATTACH_SECONDS = 1.0  # a process started a moment ago may need this long to load Python
 BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # re-attach after the sampling thread failed
@@ -83,6 +84,7 @@ class StreamingSampler(SamplerLifecycle):
         self._stacks: list[tuple[int, ...]] = []
         self._names: dict[tuple[int, int], str] = {}
         self._built: dict[tuple[int, int, int], tuple[str, Stack]] = {}
+        self._built_any = False  # no batch handed over since the last attach
         # (t_start, t_end, instants, GIL-held samples, active samples) of recent batches
         self._recent: deque[tuple[float, float, int, int, int]] = deque()
         self._late_total = 0
@@ -181,6 +183,7 @@ class StreamingSampler(SamplerLifecycle):
         self.python_version = sampler.python_version
         # tables restart with the new Rust sampler
         self._frames, self._stacks, self._names, self._built = [], [], {}, {}
+        self._built_any = False
         return sampler
 
     def _loop(self) -> None:
@@ -223,8 +226,10 @@ class StreamingSampler(SamplerLifecycle):
     def _drain_once(self) -> str | None:
         native = self._native
         assert native is not None
-        batch, ended = native.drain(0.25, self.batch_seconds)
+        first = not self._built_any
+        batch, ended = native.drain(0.25, FIRST_BATCH_SECONDS if first else self.batch_seconds)
         if batch is not None:
+            self._built_any = True
             self._hand_over(batch)
         return ended
 
