@@ -276,13 +276,14 @@ class Profile:
         return Profile(replace(self.metadata, mode=wanted), kept, self.readings, self.health)
 
     def merged(self) -> tuple[Sample, ...]:
-        """All batches folded into one count per (thread, stack), in first-seen order."""
+        """All batches folded into one count per (pid, thread, stack), in first-seen order."""
         return merge_samples(s for b in self.batches for s in b.samples)
 
 
 def merge_samples(samples: Iterable[Sample]) -> tuple[Sample, ...]:
-    counts: dict[tuple[str, Stack], int] = {}
+    # the pid stays: five processes' MainThreads are five threads
+    counts: dict[tuple[int, str, Stack], int] = {}
     for s in samples:
-        key = (s.thread, s.stack)
+        key = (s.pid, s.thread, s.stack)
         counts[key] = counts.get(key, 0) + s.count
-    return tuple(Sample(t, st, c) for (t, st), c in counts.items())
+    return tuple(Sample(t, st, c, pid) for (pid, t, st), c in counts.items())

@@ -2,12 +2,13 @@
 
 Writing: sample types `samples/count` and `cpu/nanoseconds` (`wall/nanoseconds` in wall
 mode), period 1/rate in ns, one Mapping, one Function per (name, file), one Location per
-frame, locations leaf first, a `thread` label per sample, metadata as `key: value`
-comments plus time_nanos/duration_nanos.
+frame, locations leaf first, `thread`, `pid` and `process` (its command line) labels per
+sample, metadata as `key: value` comments plus time_nanos/duration_nanos. The pid is the
+sampler's, else the one py-spy's `process PID:` root names, else the target's.
 
 Reading: gzip or raw protobuf, any number of sample types (the first cpu/wall type unless
 `sample_type` names another), several mappings, inline frames (several Lines in one
-Location are expanded, innermost first), and `thread`/`thread_id` labels.
+Location are expanded, innermost first), `thread`/`thread_id` and `pid` labels.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from samplers.formats.common import (
 )
 from samplers.formats.pprof_schema import ProfileMessage
 from samplers.model import Frame, Profile, Sample
+from samplers.processes import process_of
 
 _COMMENT = re.compile(r"^(?P<key>[A-Za-z_][\w.-]*): (?P<value>.*)$", re.S)
 _TIME_NS = {"nanoseconds": 1, "microseconds": 1_000, "milliseconds": 1_000_000, "seconds": 10**9}
@@ -85,6 +87,8 @@ def write(profile: Profile) -> bytes:
     locations = FrameIndex()
     thread_key = s("thread")
     pid_key = s("pid")
+    process_key = s("process")
+    target_cmdline = " ".join(meta.cmdline)
     for sample in merged(profile):
         if sample.count <= 0:
             continue
@@ -109,8 +113,15 @@ def write(profile: Profile) -> bytes:
         out = msg.sample.add(location_id=ids, value=[sample.count, sample.count * period])
         if sample.thread:
             out.label.add(key=thread_key, str=s(sample.thread))
-        if sample.pid:  # the process, as py-spy's in-process sampler saw it
-            out.label.add(key=pid_key, num=sample.pid)
+        pid, cmdline = process_of(sample)
+        if not pid and meta.pid:  # one process, sampled without --subprocesses
+            pid = meta.pid
+        if pid == meta.pid and not cmdline:
+            cmdline = target_cmdline
+        if pid:
+            out.label.add(key=pid_key, num=pid)
+        if cmdline:
+            out.label.add(key=process_key, str=s(cmdline))
     for key, value in meta.as_dict().items():
         msg.comment.append(s(f"{key}: {value}"))
     msg.time_nanos = _start_nanos(meta.start_time)
@@ -186,6 +197,7 @@ def read(data: bytes, sample_type: str | None = None) -> Profile:
 
     thread_keys = {i for i, v in enumerate(table) if v in ("thread", "thread_name")}
     id_keys = {i for i, v in enumerate(table) if v == "thread_id"}
+    pid_keys = {i for i, v in enumerate(table) if v == "pid"}
     samples: list[Sample] = []
     for n, sm in enumerate(msg.sample):
         if len(sm.value) != len(types):
@@ -206,12 +218,15 @@ def read(data: bytes, sample_type: str | None = None) -> Profile:
                 raise FormatError(f"sample {n} names a missing location {loc_id}")
             leaf_first.extend(locs[int(loc_id)])
         thread = ""
+        pid = 0
         for label in sm.label:
             if label.key in thread_keys and label.str:
                 thread = text(label.str)
             elif label.key in id_keys and not thread:
                 thread = text(label.str) if label.str else str(label.num)
-        samples.append(Sample(thread, tuple(reversed(leaf_first)), count))
+            elif label.key in pid_keys and 0 < label.num < 1 << 31:
+                pid = int(label.num)
+        samples.append(Sample(thread, tuple(reversed(leaf_first)), count, pid))
 
     meta: dict[str, str] = {}
     for c in msg.comment:

@@ -1,6 +1,7 @@
 """speedscope's JSON file format (https://www.speedscope.app/file-format-schema.json).
 
-Writing: one sampled profile per thread, frames shared, weights in seconds (count / rate)
+Writing: one sampled profile per (process, thread) -- named `pid 123 MainThread` when the
+profile holds several processes (--subprocesses), else by the thread -- frames shared, weights in seconds (count / rate)
 when the rate is known, else plain sample counts (unit "none"); never a null. Our metadata
 rides in a top-level `flametop` object (the schema allows extra keys), and the output is
 pure ASCII JSON so no name can carry a raw control character.
@@ -23,17 +24,18 @@ from samplers.formats.common import (
     MAX_COUNT,
     MAX_DEPTH,
     FrameIndex,
-    distinct_threads,
     intern_frame,
     merged,
     metadata_from_dict,
     single_batch_profile,
 )
 from samplers.model import Frame, Profile, Sample, Stack
+from samplers.processes import process_of
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 _TIME_UNITS = {"seconds": 1.0, "milliseconds": 1e-3, "microseconds": 1e-6, "nanoseconds": 1e-9}
 _PYSPY_THREAD = re.compile(r'^Thread (?:0x[0-9a-fA-F]+|\d+) "(?P<name>.*)"$')
+_OUR_PROCESS = re.compile(r"^pid (?P<pid>\d{1,10}) (?P<name>.*)$", re.S)
 
 
 def write(profile: Profile) -> bytes:
@@ -41,14 +43,17 @@ def write(profile: Profile) -> bytes:
     rate = meta.rate or (profile.batches[0].rate if profile.batches else 0.0)
     frames: list[dict[str, Any]] = []
     index = FrameIndex()
-    by_thread: dict[str, list[Sample]] = {t: [] for t in distinct_threads(profile)}
+    by_thread: dict[tuple[int, str], list[Sample]] = {}
     for sample in merged(profile):
         if sample.count > 0:
-            by_thread[sample.thread].append(sample)
+            key = (process_of(sample)[0], sample.thread)
+            by_thread.setdefault(key, []).append(sample)
+    several = len({pid for pid, _ in by_thread}) > 1
     profiles: list[dict[str, Any]] = []
-    for thread, samples in by_thread.items():
-        if not samples:
-            continue
+    for (pid, thread), samples in by_thread.items():
+        name = thread or "all threads"
+        if several:
+            name = f"pid {pid} {name}"
         stacks: list[list[int]] = []
         weights: list[float] = []
         for s in samples:
@@ -68,7 +73,7 @@ def write(profile: Profile) -> bytes:
         profiles.append(
             {
                 "type": "sampled",
-                "name": thread or "all threads",
+                "name": name,
                 "unit": "seconds" if rate > 0 else "none",
                 "startValue": 0,
                 "endValue": sum(weights),
@@ -180,14 +185,19 @@ def _evented(p: dict[str, Any], frames: list[Frame], where: str) -> dict[Stack, 
     return out
 
 
-def _thread_name(p: dict[str, Any], i: int, count: int) -> str:
+def _thread_name(p: dict[str, Any], i: int, count: int) -> tuple[int, str]:
+    """(pid, thread name) a profile is named for; pid 0 when the name gives none."""
     name = p.get("name")
     if not isinstance(name, str):
-        return "" if count == 1 else f"profile {i}"
+        return 0, "" if count == 1 else f"profile {i}"
+    pid = 0
+    ours = _OUR_PROCESS.match(name)
+    if ours is not None:
+        pid, name = int(ours.group("pid")), ours.group("name")
     m = _PYSPY_THREAD.match(name)
     if m is not None:
-        return m.group("name")
-    return "" if name == "all threads" else name
+        return pid, m.group("name")
+    return pid, "" if name == "all threads" else name
 
 
 def read(data: bytes) -> Profile:
@@ -209,7 +219,7 @@ def read(data: bytes) -> Profile:
             meta_dict[f"speedscope_{key}"] = doc[key]
     metadata = metadata_from_dict(meta_dict, "speedscope")
     rate = _number(ours.get("rate")) or metadata.rate
-    weighted: list[tuple[str, str, dict[Stack, float]]] = []
+    weighted: list[tuple[tuple[int, str], str, dict[Stack, float]]] = []
     smallest_time = math.inf  # the smallest single weight of a time-sampled profile, in s
     profiles = doc["profiles"]
     for i, p in enumerate(profiles):
@@ -241,7 +251,7 @@ def read(data: bytes) -> Profile:
         period_s = 1e-3
     timed = any(unit in _TIME_UNITS for _, unit, _ in weighted)
     samples: list[Sample] = []
-    for thread, unit_name, stacks in weighted:
+    for (pid, thread), unit_name, stacks in weighted:
         factor = _TIME_UNITS.get(unit_name)
         for stack, w in stacks.items():
             if w <= 0:
@@ -250,5 +260,5 @@ def read(data: bytes) -> Profile:
             n = max(1, round(count)) if count < MAX_COUNT else MAX_COUNT + 1
             if n > MAX_COUNT:
                 raise FormatError(f"absurd weight {w} in a profile")
-            samples.append(Sample(thread, stack, n))
+            samples.append(Sample(thread, stack, n, pid))
     return single_batch_profile(samples, metadata, rate=1.0 / period_s if timed else None)
