@@ -1,6 +1,7 @@
 """What flametop knows about the py-spy executable: where it is, its version, its
 end-of-run summary, and how to turn its error text into a FlametopError that names the
-fix. Its `--format raw` grammar is samplers/formats/pyspy_raw.py."""
+fix. Its `--format raw` output is read by samplers/formats/pyspy_raw.py (the grammar,
+shared with folded files, is samplers/formats/stack_text.py)."""
 
 from __future__ import annotations
 

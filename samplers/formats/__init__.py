@@ -11,7 +11,8 @@ Also: READABLE (FORMATS less "svg", plus "chrometrace"), `svg.write_diff(new, ba
 for the differential flame graph, and `registry.parse(data, fmt)` / `registry.WRITERS` for
 bytes in memory. Every writer's output goes through samplers.formats.fileio.atomic_write
 (0600, never replacing a file unless asked). validate.py checks outputs before any work;
-pyspy_raw.py reads py-spy's raw output (live chunks).
+stack_text.py is the one grammar of stacks as text (py-spy's raw output, folded), read by
+folded.py for files and pyspy_raw.py for the py-spy CLI backend's live chunks.
 """
 
 from samplers.formats.registry import (

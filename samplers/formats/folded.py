@@ -11,8 +11,9 @@ their visible Unicode "control pictures" (U+2400 block), bidi controls U+FFFD. N
 consumer (Pyroscope's `format=folded`) may refuse it; metadata stays in the formats that
 carry it (capture, pprof, speedscope, SVG).
 
-Reading: py-spy raw output (with `--threads`, `--subprocesses`, `--nolineno`), our own
-output (older versions began with `# key: "value"` metadata comments, still read), and
+Reading (the grammar is stack_text's, shared with the live py-spy CLI backend): py-spy
+raw output (with `--threads`, `--subprocesses`, `--nolineno`), our own output (older
+versions began with `# key: "value"` metadata comments, still read), and
 Austin's collapsed text (`P<pid>;T<thread>;file:function:line;... N`). The count
 is always the last space-separated field of a line.
 """
@@ -35,17 +36,12 @@ from samplers.formats.common import (
     safe_text,
     single_batch_profile,
 )
+from samplers.formats.stack_text import FrameCache, parse_frame, records, split_stack
 from samplers.model import Frame, Profile, Sample, Stack, merge_samples
 from samplers.processes import process_roots
 
 SEMICOLON_LOOKALIKE = "\u037e"
-AUSTIN_MARK = "\0austin\0"  # tags an Austin thread between _split_roots and read
 
-_FRAME = re.compile(r"^(?P<fn>.*) \((?P<file>[^()]*?)(?::(?P<line>\d{1,9}))?\)$")
-_PYSPY_THREAD = re.compile(r"^thread \((?P<id>0x[0-9a-fA-F]+|\d+)\)(?:: ?(?P<name>.*))?$")
-_OUR_THREAD = re.compile(r"^thread \((?P<name>.*)\)$")
-_PROCESS = re.compile(r'^process (?P<pid>\d+):"')
-_COUNT_AT_END = re.compile(r" \d+\s*$")
 _META = re.compile(r"^#\s*(?P<key>[A-Za-z_][\w.-]*)\s*:\s*(?P<value>.*)$")
 _AUSTIN_PROCESS = re.compile(r"^P\d+$")
 _AUSTIN_THREAD = re.compile(r"^T[\w:.-]+$")
@@ -113,60 +109,7 @@ def write(profile: Profile) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def parse_frame(text: str, cache: dict[tuple[str, str, int], Frame]) -> Frame:
-    """`function (file:line)`, `function (file)` or a bare name, as py-spy writes them."""
-    known = cache.get((text, "\0", -1))  # the same text parses the same: skip the regex
-    if known is not None:
-        return known
-    m = _FRAME.match(text)
-    if m is None:
-        frame = intern_frame(cache, text, "", 0)
-    else:
-        line = m.group("line")
-        frame = intern_frame(cache, m.group("fn"), m.group("file"), int(line) if line else 0)
-    cache[(text, "\0", -1)] = frame
-    return frame
-
-
-def _looks_like_frame(text: str) -> bool:
-    return _FRAME.match(text) is not None
-
-
-def _split_roots(parts: list[str]) -> tuple[str, list[str]]:
-    """Take py-spy's process/thread root frames (or Austin's P/T) off a stack."""
-    thread = ""
-    if len(parts) >= 2 and _AUSTIN_PROCESS.match(parts[0]) and _AUSTIN_THREAD.match(parts[1]):
-        return f"{AUSTIN_MARK}{parts[0][1:]} {parts[1][1:]}", parts[2:]
-    m = _PROCESS.match(parts[0]) if parts else None
-    while m is not None:  # a child's stack starts with its parents' process roots
-        # The command line may contain ';': it runs until the first `"` that ends a part.
-        i = 0
-        while i < len(parts) - 1 and not parts[i].endswith('"'):
-            i += 1
-        thread = f"process {m.group('pid')}"
-        parts = parts[i + 1 :]
-        m = _PROCESS.match(parts[0]) if parts else None
-    if parts:
-        t = _PYSPY_THREAD.match(parts[0])
-        if t is not None:
-            # A thread name may contain ';': absorb parts until the next one is a frame.
-            name_parts = [t.group("name") or ""]
-            i = 1
-            while i < len(parts) - 1 and not _looks_like_frame(parts[i]):
-                name_parts.append(parts[i])
-                i += 1
-            name = ";".join(name_parts) or t.group("id")
-            thread = f"{thread} {name}" if thread else name
-            parts = parts[i:]
-        else:
-            o = _OUR_THREAD.match(parts[0])
-            if o is not None and len(parts) > 1:
-                thread = f"{thread} {o.group('name')}" if thread else o.group("name")
-                parts = parts[1:]
-    return thread, parts
-
-
-def _austin_frame(text: str, cache: dict[tuple[str, str, int], Frame]) -> Frame:
+def _austin_frame(text: str, cache: FrameCache) -> Frame:
     if text == ":INVALID:":  # Austin's mark for a frame it could not read
         return intern_frame(cache, "<invalid frame>", "", 0)
     file, _, rest = text.rpartition(":")
@@ -177,9 +120,7 @@ def _austin_frame(text: str, cache: dict[tuple[str, str, int], Frame]) -> Frame:
     return parse_frame(text, cache)
 
 
-def austin_sample(
-    line: str, cache: dict[tuple[str, str, int], Frame]
-) -> tuple[str, str, Stack, int] | None:
+def austin_sample(line: str, cache: FrameCache) -> tuple[str, str, Stack, int] | None:
     """One sample line of Austin's collapsed output, `P<pid>;T<iid>:<tid>;file:function:line;…
     <metric>`, as (pid, thread `iid:tid`, stack root first, metric); None for a comment, a
     blank line or anything else. A thread seen without Python code has an empty stack.
@@ -203,27 +144,16 @@ def read(data: bytes) -> Profile:
     text = data.decode("utf-8", errors="replace")
     meta: dict[str, str] = {}
     samples: list[Sample] = []
-    cache: dict[tuple[str, str, int], Frame] = {}
+    cache: FrameCache = {}
     austin = False
     lines = text.split("\n")
-    number = 0
-    while number < len(lines):
-        raw = lines[number]
-        number += 1
+    for number, raw in enumerate(lines, 1):
         if len(raw) > MAX_LINE:
             raise FormatError(
                 f"line {number} is longer than {MAX_LINE >> 20} MiB; not a folded profile"
             )
-        # py-spy --subprocesses writes a child's command line raw: a newline in it splits
-        # the stack over several lines, so join on until the line ends in a count.
-        joined = 0
-        while _PROCESS.match(raw) and not _COUNT_AT_END.search(raw) and number < len(lines):
-            joined += 1
-            if joined > 64 or len(raw) > MAX_LINE:
-                break
-            raw = f"{raw}\u240a{lines[number]}"
-            number += 1
-        line = raw.strip("\r\t ")
+    for number, record in records(lines, anchored=False):
+        line = record.strip("\r\t ")
         if not line:
             continue
         if line.startswith("#"):
@@ -243,20 +173,30 @@ def read(data: bytes) -> Profile:
                 f"line {number} has no sample count at the end (expected `frame;frame COUNT`)"
             )
         count = check_count(int(count_text), f"line {number}")
-        parts = stack_text.split(";")
-        if len(parts) > MAX_DEPTH:
+        if stack_text.count(";") >= MAX_DEPTH:
             raise FormatError(f"line {number} has a stack deeper than {MAX_DEPTH} frames")
-        thread, frames = _split_roots(parts)
-        if thread.startswith(AUSTIN_MARK):
+        parts = stack_text.split(";", 2)
+        if len(parts) >= 2 and _AUSTIN_PROCESS.match(parts[0]) and _AUSTIN_THREAD.match(parts[1]):
             austin = True
-            thread = thread.removeprefix(AUSTIN_MARK)
-            stack = tuple(_austin_frame(p, cache) for p in frames)
+            thread = f"{parts[0][1:]} {parts[1][1:]}"
+            stack = tuple(_austin_frame(p, cache) for p in stack_text.split(";")[2:])
         else:
-            stack = tuple(parse_frame(p, cache) for p in frames)
+            thread, stack = _pyspy_stack(stack_text, cache)
         samples.append(Sample(thread, stack, count))
     if austin:
         return _austin_profile(samples, meta)
     return single_batch_profile(samples, metadata_from_dict(meta, "folded"))
+
+
+def _pyspy_stack(stack_text: str, cache: FrameCache) -> tuple[str, Stack]:
+    """A py-spy or flametop stack as (thread, frames): its process and thread roots name
+    the thread (`process PID name`, the innermost process) and leave the stack."""
+    parts = split_stack(stack_text, glue=False)
+    thread = parts.thread
+    if parts.processes:
+        process = f"process {parts.processes[-1][0]}"
+        thread = f"{process} {thread}" if thread else process
+    return thread, tuple(parse_frame(p, cache) for p in parts.frames)
 
 
 def _austin_profile(samples: list[Sample], meta: dict[str, str]) -> Profile:
