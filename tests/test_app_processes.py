@@ -186,3 +186,22 @@ def test_thread_rows_without_active_flags_or_several_processes() -> None:
     rows = thread_rows((ThreadStat(0, "MainThread", 3), ThreadStat(0, "w", 1)), several=False)
     # THEN rows carry the share and the plain name only
     assert rows == [" 75.0%  MainThread", " 25.0%  w"]
+
+
+def test_a_snapshot_saved_while_scoped_keeps_only_that_process() -> None:
+    # GIVEN a view scoped to the worker (pid 201)
+    from samplers.model import Profile
+    from samplers.tree.snapshot import View
+    from tui.saving import window_profile
+
+    batches = tuple(_second(i) for i in range(3))
+    trees = ModeTrees(mode="wall")
+    for b in batches:
+        trees.add(b)
+    snap = trees.snapshot(View(window_s=None, mode="wall", process=201))
+    # WHEN `s` cuts the window's profile out of the capture
+    saved = window_profile(Profile(Metadata(pid=100), batches), snap)
+    # THEN it holds the worker's samples only, and says it was scoped
+    assert {s.pid for b in saved.batches for s in b.samples} == {201}
+    assert saved.total == snap.total_samples == 210
+    assert ("process", "201") in saved.metadata.extra

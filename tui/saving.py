@@ -16,6 +16,7 @@ from pathlib import Path
 from samplers.errors import FlametopError
 from samplers.formats.fileio import atomic_write
 from samplers.model import Frame, Profile, Sample, SampleBatch
+from samplers.processes import process_of
 from samplers.tree.index import text_matcher
 from samplers.tree.snapshot import Snapshot, View
 
@@ -60,8 +61,10 @@ def _keep(
     thread_ok: Callable[[str], bool] | None,
     func_ok: Callable[[str], bool] | None,
 ) -> bool:
-    """The tree's selection, per sample: thread pattern, zoom path from the root, and a
-    function filter keeping stacks that contain a matching function or file."""
+    """The tree's selection, per sample: process, thread pattern, zoom path from the
+    root, and a function filter keeping stacks that contain a matching function or file."""
+    if view.process is not None and process_of(sample)[0] != view.process:
+        return False
     if thread_ok is not None and not thread_ok(sample.thread):
         return False
     stack = sample.stack
@@ -77,7 +80,7 @@ def _keep(
 
 def window_profile(capture: Profile, snapshot: Snapshot) -> Profile:
     """The part of `capture` the screen showed: batches inside the snapshot's window,
-    with the same thread, zoom and function filter as the tree applies."""
+    with the same process, thread, zoom and function filter as the tree applies."""
     view = snapshot.view
     thread_ok = text_matcher(view.thread) if view.thread else None
     func_ok = text_matcher(view.filter) if view.filter else None
@@ -90,6 +93,8 @@ def window_profile(capture: Profile, snapshot: Snapshot) -> Profile:
             batches.append(replace(batch, samples=samples))
     extra = list(capture.metadata.extra)
     extra.append(("window", f"{snapshot.t_start:.3f}..{snapshot.t_end:.3f}"))
+    if view.process is not None:
+        extra.append(("process", str(view.process)))
     if view.thread:
         extra.append(("thread_filter", view.thread))
     if view.filter:
