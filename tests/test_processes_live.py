@@ -14,6 +14,8 @@ from support_targets import running_target
 from samplers.backends.streaming import StreamingSampler
 from samplers.model import Metadata, SamplingOptions
 from samplers.target.system import SystemMonitor, descendants
+from samplers.tree.modes import ModeTrees
+from samplers.tree.snapshot import View
 from tui.app import FlametopApp
 from tui.render.header_text import CHILDREN_NOTE
 from tui.widgets.header import FlametopHeader
@@ -103,3 +105,33 @@ async def test_an_idle_pool_parent_says_its_children_are_busy(tmp_path: Path) ->
             )
             # THEN the header says so, and only the parent was sampled
             assert app.shown is not None and len(app.shown.processes) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.pyspy
+def test_the_py_spy_cli_backend_tells_processes_apart_by_their_roots() -> None:
+    # GIVEN the py-spy CLI backend with --subprocesses on a real Pool job (its text has
+    # no pid per sample, only `process PID:"cmdline"` roots)
+    from samplers.backends.pyspy_cli import PySpySampler
+
+    trees = ModeTrees()
+    with running_target("pool_job", settle=1.0) as pid:
+        sampler = PySpySampler(pid, SamplingOptions(subprocesses=True))
+        sampler.start()
+        try:
+            end = time.monotonic() + 4.0
+            while time.monotonic() < end:
+                batch = sampler.poll(0.2)
+                if batch is not None:
+                    trees.add(batch)
+        finally:
+            sampler.stop()
+    # WHEN the tree is read, and scoped to a worker
+    snap = trees.snapshot(View(window_s=None))
+    workers = [p for p in snap.processes if p.pid != pid]
+    scoped = trees.snapshot(View(window_s=None, process=workers[0].pid))
+    # THEN the parent and its workers are separate processes, named by command line
+    assert len(workers) >= 2, snap.processes
+    assert all("pool_job.py" in p.label for p in snap.processes)
+    assert 0 < scoped.total_samples == workers[0].samples < snap.total_samples
+    assert {t.pid for t in scoped.thread_stats} == {workers[0].pid}
