@@ -14,7 +14,7 @@ import psutil
 import pytest
 from support_targets import REPO, kill_tree, running_target, target_path
 
-from samplers.target.facts import build_metadata, git_commit_of, python_version_of, utc_iso
+from samplers.target.facts import TargetFacts, git_commit_of, python_version_of, utc_iso
 from samplers.target.system import (
     SystemMonitor,
     find_python_process,
@@ -84,8 +84,8 @@ def test_python_found_behind_a_shell_wrapper() -> None:
 
 def test_metadata_names_python_version_git_commit_and_utc_time() -> None:
     with running_target("sleeper") as pid:
-        meta = build_metadata(
-            pid, sampler="py-spy 0.4.3", rate=100, mode="wall", start_time=0.0, duration_s=2.5
+        meta = TargetFacts(pid).metadata(
+            sampler="py-spy 0.4.3", rate=100, mode="wall", start_time=0.0, duration_s=2.5
         )
         assert python_version_of(pid) == platform.python_version()
     assert meta.python_version == platform.python_version()

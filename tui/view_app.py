@@ -142,8 +142,9 @@ class ViewApp(FlametopApp):
         return replace(capture, readings=self.view_tree.readings)
 
     def _replay_clock(self) -> float:
-        # Latency and pause timing are measured against replayed time, not today's.
-        return self.view_tree.tree.last_t or 0.0
+        # Latency and pause timing are measured against replayed time, not today's: the
+        # newest sample the snapshots have shown (the tree itself is the worker's).
+        return self._timeline.last_t
 
     @property
     def timeline(self) -> Timeline:

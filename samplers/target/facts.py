@@ -124,18 +124,3 @@ class TargetFacts:
             build_id=self.build_id,
             extra=extra,
         )
-
-
-def build_metadata(
-    pid: int,
-    *,
-    sampler: str,
-    rate: float,
-    mode: str,
-    start_time: float,
-    duration_s: float,
-) -> Metadata:
-    """Metadata for a recording of `pid`, read now (the target must still run)."""
-    return TargetFacts(pid).metadata(
-        sampler=sampler, rate=rate, mode=mode, start_time=start_time, duration_s=duration_s
-    )
