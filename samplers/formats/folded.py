@@ -120,23 +120,6 @@ def _austin_frame(text: str, cache: FrameCache) -> Frame:
     return parse_frame(text, cache)
 
 
-def austin_sample(line: str, cache: FrameCache) -> tuple[str, str, Stack, int] | None:
-    """One sample line of Austin's collapsed output, `P<pid>;T<iid>:<tid>;file:function:line;…
-    <metric>`, as (pid, thread `iid:tid`, stack root first, metric); None for a comment, a
-    blank line or anything else. A thread seen without Python code has an empty stack.
-    The live Austin sampler reads its stream with this, line by line."""
-    stack_text, sep, metric = line.rstrip("\r\n ").rpartition(" ")
-    if not sep or not metric.isdigit():
-        return None
-    parts = stack_text.split(";")
-    if len(parts) < 2 or not _AUSTIN_PROCESS.match(parts[0]):
-        return None
-    if not _AUSTIN_THREAD.match(parts[1]) or len(parts) > MAX_DEPTH:
-        return None
-    stack = tuple(_austin_frame(p, cache) for p in parts[2:])
-    return parts[0][1:], parts[1][1:], stack, int(metric)
-
-
 def read(data: bytes) -> Profile:
     """Parse folded stacks. Raises FormatError naming the first bad line."""
     if not data.strip():

@@ -90,7 +90,7 @@ def record(
     stop = stop or threading.Event()
     # before starting anything: a missing or unfit sampler is a usage problem
     check_request(req.sampler, req.options)
-    exe = find_sampler(req.sampler, req.options.native)
+    find_sampler(req.sampler, req.options.native)
     # Before starting anything too: a spool in use by another flametop is a usage problem.
     pusher = open_pusher(req.push, on_push) if req.push is not None else None
     try:
@@ -98,7 +98,7 @@ def record(
         launched = launch(req.cmd) if req.cmd else None
         child = launched.proc if launched is not None else None
         try:
-            return _record(req, stop, log, exe, child, cpu_before, pusher)
+            return _record(req, stop, log, child, cpu_before, pusher)
         finally:
             if launched is not None:
                 stop_command(launched)
@@ -123,7 +123,6 @@ def _record(
     req: RecordRequest,
     stop: threading.Event,
     log: Callable[[str], None],
-    exe: str,
     child: subprocess.Popen[bytes] | None,
     cpu_before: float,
     pusher: Pusher | None = None,
