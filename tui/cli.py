@@ -33,6 +33,7 @@ PRODUCTION_RATE = 20.0  # top / record: a live view that still moves
 PRODUCTION_PUSH_RATE = 5.0  # record --server: always on
 
 FORMAT_CHOICES = ("svg", "pprof", "speedscope", "folded", "flametop")
+SAMPLING_COMMANDS = ("top", "record", "demo")  # those given _add_sampling_options
 
 
 def _positive_float(text: str) -> float:
@@ -331,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     module_name, func_name = COMMANDS[args.command]
     try:
-        if hasattr(args, "sampler"):  # the commands that sample: top, record, demo
+        if args.command in SAMPLING_COMMANDS:
             args.sampling = sampling_options(args)
         func = getattr(importlib.import_module(module_name), func_name)
         code: int = func(args)

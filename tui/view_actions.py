@@ -74,7 +74,7 @@ class ViewActions:
 
     def action_mode(self) -> None:
         current = self._pending_mode or self._mode
-        index = MODES.index(current) if current in MODES else -1  # type: ignore[arg-type]
+        index = next((i for i, m in enumerate(MODES) if m == current), -1)
         mode = MODES[(index + 1) % len(MODES)]
         self.loop.request_configure(replace(self.loop.options, mode=mode))
         if self.loop.sampler.modes_are_views:
