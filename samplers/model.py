@@ -268,10 +268,9 @@ class Profile:
         filtered, batches of other modes left out. Unchanged when nothing is complete."""
         if not any(b.complete for b in self.batches):
             return self
-        wanted = mode or self.metadata.mode or "cpu"
-        if wanted not in MODES:
-            wanted = "cpu"
-        seen = (b.view(wanted) for b in self.batches)  # type: ignore[arg-type]
+        asked = mode or self.metadata.mode
+        wanted: Mode = next((m for m in MODES if m == asked), "cpu")
+        seen = (b.view(wanted) for b in self.batches)
         kept = tuple(b for b in seen if b is not None)
         return Profile(replace(self.metadata, mode=wanted), kept, self.readings, self.health)
 

@@ -54,6 +54,11 @@ def backend_version() -> str:
     return f"py-spy {version} in-process"
 
 
+def _attach_key(options: SamplingOptions) -> tuple[float, bool, bool, bool]:
+    """What the sampler is attached with: a change needs a re-attach."""
+    return (options.rate, options.native, options.subprocesses, options.nonblocking)
+
+
 class StreamingSampler(SamplerLifecycle):
     """The Sampler protocol over flametop_native.NativeSampler."""
 
@@ -132,12 +137,11 @@ class StreamingSampler(SamplerLifecycle):
         self.check_supported(options)
         if options.native and not has_unwind():
             raise UsageError("this build has no native unwinding: --native uses the py-spy CLI")
-        new = options
-        restart_keys = ("rate", "native", "subprocesses", "nonblocking")
-        if any(getattr(new, k) != getattr(self._opts, k) for k in restart_keys):
+        old, new = self._opts, options
+        if _attach_key(new) != _attach_key(old):
             self._needs_restart = True
-        if any(getattr(new, k) != getattr(self._opts, k) for k in ("threads", "subprocesses")):
-            self._built.clear()
+        if (new.threads, new.subprocesses) != (old.threads, old.subprocesses):
+            self._built.clear()  # the roots of later stacks change
         self._opts = new
 
     @property
