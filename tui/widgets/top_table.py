@@ -1,59 +1,117 @@
-"""The top-functions table: one row per function of the snapshot, updated row by row by
-key so the cursor and the scroll position survive every refresh."""
+"""The top-functions table: one row per function of the snapshot, painted line by line
+(Textual's Line API) from `tui.render.top_rows`, with a header that stays put.
+
+Rows are rank slots: a new snapshot rewrites the texts of the ranks whose values changed,
+so the cursor and the scroll position survive every refresh; until the user moves the
+cursor it stays on the top row, after that it follows the function they chose. Only
+Textual's public API is used (pinned by a test), so Textual upgrades cannot break it.
+"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Literal
+from dataclasses import dataclass
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
-from rich.style import Style
-from rich.text import Text
-from textual import events, on
+from textual import events
 from textual.binding import Binding
-from textual.events import Resize
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
 
 from samplers.model import Frame
-from samplers.tree.snapshot import FunctionStat, Snapshot
-from tui.render.safe_text import clean
-from tui.render.sparkline import human_seconds, sparkline
-
-SortKey = Literal["own", "total", "own_s", "total_s"]
-SORT_KEYS: tuple[SortKey, ...] = ("own", "total", "own_s", "total_s")
-LINES_KEPT = 2000  # rendered body lines kept for reuse (a few screens' worth of states)
-MAX_ROWS = 100  # more than any screen shows; the tree sends up to 150 by own and by total
-_NAVIGATION_KEYS = frozenset(
-    {"up", "down", "j", "k", "pageup", "pagedown", "home", "end", "g", "G"}
+from samplers.tree.snapshot import Snapshot
+from tui.render.top_rows import (
+    SORT_KEYS,
+    Column,
+    SortKey,
+    TableStyles,
+    cell_values,
+    column_at,
+    header_line,
+    layout_columns,
+    ranked,
+    row_line,
+    table_width,
 )
-FUNC_W_MAX = 90
-HISTORY_W_MAX = 40
 
-_SORT_VALUE: dict[SortKey, Callable[[FunctionStat], float]] = {
-    "own": lambda f: f.own,
-    "total": lambda f: f.total,
-    "own_s": lambda f: f.own_seconds,
-    "total_s": lambda f: f.total_seconds,
-}
-# column key, label, width (the function column takes what is left)
-_NUMERIC = (("own", "%Own", 6), ("total", "%Total", 6), ("own_s", "OwnTime", 7))
-_TOTAL_S = ("total_s", "TotalTime", 9)
-_DELTA = ("delta", "Δ%Total", 7)
+LINES_KEPT = 2000  # painted body lines kept for reuse (a few screens' worth of states)
 
 
-class TopTable(DataTable[Text]):
+@dataclass(frozen=True, slots=True)
+class ColumnKey:
+    """A column's key, shaped like DataTable's (`.value`) for the callers that read it."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """A row slot: `key` names it for `get_cell`, `frame` is the function shown in it."""
+
+    key: str
+    frame: Frame
+
+
+class TopTable(ScrollView, can_focus=True):
+    """The hottest functions of the snapshot shown, sortable, with a row cursor."""
+
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
-        Binding("G", "scroll_bottom", "Bottom", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "cursor_page_up", "Page up", show=False),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False),
+        Binding("home,ctrl+home,g", "cursor_first", "Top", show=False),
+        Binding("end,ctrl+end,G", "cursor_last", "Bottom", show=False),
     ]
+
+    COMPONENT_CLASSES = {
+        "top-table--header",
+        "top-table--header-hover",
+        "top-table--cursor",
+        "top-table--hover",
+    }
+
+    # The look DataTable gives a table, so the screen is the same as when this was one.
+    DEFAULT_CSS = """
+    TopTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .top-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .top-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .top-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .top-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .top-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .top-table--header-hover {
+            background: $accent 30%;
+        }
+        & > .top-table--hover {
+            background: $block-hover-background;
+        }
+    }
+    """
 
     sort_by: reactive[SortKey] = reactive[SortKey]("own", init=False)
 
@@ -70,59 +128,76 @@ class TopTable(DataTable[Text]):
             self.sort_by = sort_by
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id, classes=classes)
         self._snapshot: Snapshot | None = None
+        self._columns: tuple[Column, ...] = ()
         self._frames: list[Frame] = []  # the function in each row, top first
-        self._plain: list[tuple[str, ...]] = []  # each row's cell texts, to skip unchanged
-        self._column_names: list[str] = []  # column keys, left to right
-        self._column_keys: list[ColumnKey] = []
-        self._lines: dict[tuple[object, ...], Strip] = {}  # see _render_line
+        self._rows: list[tuple[str, ...]] = []  # each row's cell texts
         # cell texts per function of the snapshot shown, so a new sort only reorders
         self._texts: dict[Frame, tuple[str, ...]] = {}
-        self._with_delta = False
-        self._by_line = False
-        self._layout_key: tuple[object, ...] = ()
-        self._pending_select: Frame | None = None
-        # Until the user moves the cursor it stays on the top row as rows reorder; after
-        # that it follows the function they chose.
+        self._cursor = 0
+        self._hover: int | None = None  # row under the mouse, -1 the header
+        self._announced: Frame | None = None
         self._follow_selection = False
+        self._paint: TableStyles | None = None  # the styles of the paint under way
+        self._paint_seen: TableStyles | None = None  # the styles the cached lines were made with
+        self._lines: dict[tuple[object, ...], Strip] = {}
+
+    # -- handlers -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._rebuild_columns()
+        self._refresh_rows()
 
-    @on(events.Key)
-    def _key(self, event: events.Key) -> None:
-        if event.key in _NAVIGATION_KEYS:
-            self._follow_selection = True
+    def on_resize(self, event: events.Resize) -> None:
+        self._refresh_rows()
 
-    @on(events.Click)
-    def _click(self, event: events.Click) -> None:
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
         self._follow_selection = True
+        if offset.y == 0:
+            column = column_at(self._columns, offset.x + round(self.scroll_x))
+            if column is not None and column.name in SORT_KEYS:
+                self.sort_by = column.name  # type: ignore[assignment]
+                self.post_message(self.SortChanged(self.sort_by))
+            return
+        row = self._row_at(offset.y)
+        if row is not None and 0 <= row < len(self._rows):
+            self.move_cursor(row=row)
+            event.stop()
 
-    @on(Resize)
-    def _resized(self, event: Resize) -> None:
-        self._refresh_rows(force_columns=True)
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        offset = event.get_content_offset(self)
+        self._set_hover(None if offset is None else self._row_at(offset.y))
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.post_message(self.FunctionHighlighted(self.selected_frame))
-
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
-        if key in SORT_KEYS:
-            self.sort_by = key  # type: ignore[assignment]
-            self.post_message(self.SortChanged(self.sort_by))
+    def on_leave(self, event: events.Leave) -> None:
+        self._set_hover(None)
 
     def watch_sort_by(self) -> None:
-        # Only the header arrow and the cells change: relabel in place, keep the rows.
-        for key, label, _ in self._columns():
-            column = self.columns.get(ColumnKey(key))
-            if column is not None:
-                column.label = self._label(key, label)
-        self._update_count += 1  # DataTable's render caches are keyed on it
-        self.refresh()
-        self._refresh_rows(force_columns=True)
+        self._refresh_rows()
+
+    def action_cursor_up(self) -> None:
+        self._keyboard_move(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._keyboard_move(self._cursor + 1)
+
+    def action_cursor_page_up(self) -> None:
+        page = self._page_height()
+        self.scroll_relative(y=-page, animate=False)
+        self._keyboard_move(self._cursor - page, scroll=False)
+
+    def action_cursor_page_down(self) -> None:
+        page = self._page_height()
+        self.scroll_relative(y=page, animate=False, force=True)
+        self._keyboard_move(self._cursor + page, scroll=False)
+
+    def action_cursor_first(self) -> None:
+        self._keyboard_move(0)
+
+    def action_cursor_last(self) -> None:
+        self._keyboard_move(len(self._rows) - 1)
 
     # -- public -------------------------------------------------------------------------
 
@@ -134,7 +209,7 @@ class TopTable(DataTable[Text]):
 
     @property
     def selected_frame(self) -> Frame | None:
-        row = self.cursor_row
+        row = self._cursor
         return self._frames[row] if 0 <= row < len(self._frames) else None
 
     def select_frame(self, frame: Frame) -> bool:
@@ -145,239 +220,149 @@ class TopTable(DataTable[Text]):
         self.move_cursor(row=self._frames.index(frame))
         return True
 
-    # -- helpers ------------------------------------------------------------------------
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
 
-    def _columns(self) -> list[tuple[str, str, int]]:
-        width = self.size.width or 80
-        cols: list[tuple[str, str, int]] = list(_NUMERIC)
-        if width >= 70:
-            cols.append(_TOTAL_S)
-        if self._with_delta:
-            cols.append(_DELTA)
-        fixed = sum(w + 2 for _, _, w in cols) + 2 + 2 + 2  # cell padding, scrollbar
-        # Names get up to FUNC_W_MAX cells; the history takes what is left, within bounds.
-        history_w = max(8, min(HISTORY_W_MAX, width - fixed - FUNC_W_MAX - 2))
-        func_w = max(16, width - fixed - history_w - 2)
-        label = "Function (file:line)" if self._by_line else "Function (file)"
-        cols.append(("function", label, func_w))
-        cols.append(("history", "history", history_w))
-        return cols
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
 
-    def _rebuild_columns(self) -> None:
-        selected = self.selected_frame
-        self.clear(columns=True)
-        self._frames.clear()
-        self._plain.clear()
-        self._texts.clear()
-        for key, label, width in self._columns():
-            self.add_column(self._label(key, label), width=width, key=key)
-        self._column_keys = [c.key for c in self.ordered_columns]
-        self._column_names = [str(k.value) for k in self._column_keys]
-        self._layout_key = self._current_layout_key()
-        if selected is not None and self._follow_selection:
-            self._pending_select = selected
-
-    def _label(self, key: str, label: str) -> Text:
-        text = Text(label, justify="left" if key in ("function", "history") else "right")
-        if key == self.sort_by:
-            text.append(" ▼")
-        return text
-
-    def _current_layout_key(self) -> tuple[object, ...]:
-        return (self.size.width, self._with_delta, self._by_line)
-
-    def _refresh_rows(self, force_columns: bool = False) -> None:
-        snap = self._snapshot
-        with_delta = snap is not None and snap.view.baseline is not None
-        by_line = snap is not None and snap.view.by_line
-        selected = self.selected_frame
-        if (with_delta, by_line) != (self._with_delta, self._by_line):
-            self._with_delta, self._by_line = with_delta, by_line
-            force_columns = True
-        if force_columns and self._current_layout_key() != self._layout_key:
-            self._rebuild_columns()
-        if snap is None:
-            return
-        stats = sorted(snap.functions, key=_SORT_VALUE[self.sort_by], reverse=True)[:MAX_ROWS]
-        columns = self._column_names
-        history_w = self._history_width()
-        # Rows are rank slots ("r0", "r1", ...): an update rewrites only the cells that
-        # changed, and rows are added or dropped only at the end, so the scroll position
-        # holds and a refresh costs little however much the order churns.
-        changed = False
-        for rank, stat in enumerate(stats):
-            key = f"r{rank}"
-            plain = self._texts.get(stat.key)
-            if plain is None:
-                plain = self._texts[stat.key] = self._cells(stat, snap, columns, history_w)
-            if rank >= len(self._plain):
-                self._frames.append(stat.key)
-                self._plain.append(plain)
-                self.add_row(
-                    *(self._styled(c, v) for c, v in zip(columns, plain, strict=True)), key=key
-                )
-                continue
-            self._frames[rank] = stat.key
-            old, self._plain[rank] = self._plain[rank], plain
-            if old != plain:
-                row = self._data[RowKey(key)]
-                for col, before, after in zip(self._column_keys, old, plain, strict=True):
-                    if before != after:
-                        row[col] = self._styled(col.value, after)
-                changed = True
-        if changed:
-            # One repaint for all the changed cells: DataTable.update_cell would ask for
-            # one per cell (hundreds when the order churns).
-            self._update_count += 1
+    def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
+        """Put the cursor on `row` (clamped to the table), scrolled into view."""
+        row = max(0, min(row, len(self._rows) - 1))
+        if row != self._cursor:
+            self._cursor = row
             self.refresh()
-        while len(self._plain) > len(stats):
-            self._plain.pop()
-            self._frames.pop()
-            self.remove_row(f"r{len(self._plain)}")
-        target = self._pending_select or (selected if self._follow_selection else None)
-        self._pending_select = None
-        if target is not None and target in self._frames:
-            rank = self._frames.index(target)
-            if self.cursor_row != rank:
-                self.move_cursor(row=rank, animate=False)
-        if self.selected_frame != selected:
-            self.post_message(self.FunctionHighlighted(self.selected_frame))
+        if scroll:
+            self._scroll_to_cursor(animate)
+        self._announce()
 
-    def _cells(
-        self, stat: FunctionStat, snap: Snapshot, columns: list[str], history_w: int
-    ) -> tuple[str, ...]:
-        total = max(1, snap.total_samples)
-        values: dict[str, str] = {
-            "own": f"{stat.own * 100 / total:5.1f}",
-            "total": f"{min(100.0, stat.total * 100 / total):5.1f}",
-            "own_s": human_seconds(stat.own_seconds),
-            "total_s": human_seconds(stat.total_seconds),
-            "delta": "" if stat.delta_total is None else f"{stat.delta_total:+.1f}",
-            "function": clean(stat.key.label(with_line=snap.view.by_line or bool(stat.key.line))),
-            "history": sparkline(stat.history, history_w, low=0.0, high=1.0),
-        }
-        return tuple(values[c] for c in columns)
+    @property
+    def columns(self) -> dict[ColumnKey, Column]:
+        """The columns left to right, keyed as DataTable keys them."""
+        return {ColumnKey(c.name): c for c in self._columns}
 
-    def _history_width(self) -> int:
-        for c in self.columns.values():
-            if c.key.value == "history":
-                return c.width
-        return 8
+    @property
+    def ordered_rows(self) -> tuple[TableRow, ...]:
+        return tuple(TableRow(f"r{i}", frame) for i, frame in enumerate(self._frames))
 
-    @staticmethod
-    @functools.lru_cache(maxsize=4096)
-    def _styled(column: str, value: str) -> Text:
-        # Cached: a re-sort or refresh brings back the same texts, and DataTable never
-        # changes a cell's Text in place (it renders copies).
-        if column in ("function", "history"):
-            return Text(value, no_wrap=True, overflow="ellipsis")
-        return Text(value, justify="right", style=_value_style(column, value), no_wrap=True)
+    def get_cell(self, row_key: str, column: str) -> str:
+        """The text of one cell, unpadded: `row_key` from `ordered_rows`."""
+        names = [c.name for c in self._columns]
+        return self._rows[int(row_key.removeprefix("r"))][names.index(column)]
+
+    # -- rows ---------------------------------------------------------------------------
+
+    def _refresh_rows(self) -> None:
+        snap = self._snapshot
+        columns = layout_columns(
+            self.size.width,
+            sort_by=self.sort_by,
+            with_delta=snap is not None and snap.view.baseline is not None,
+            by_line=snap is not None and snap.view.by_line,
+        )
+        if columns != self._columns:
+            if [(c.name, c.width) for c in columns] != [(c.name, c.width) for c in self._columns]:
+                self._texts.clear()  # new widths; a new sort marker alone keeps the texts
+            self._columns = columns
+            self._lines.clear()
+            self.refresh()
+        selected = self.selected_frame
+        stats = [] if snap is None else ranked(snap, self.sort_by)
+        rows: list[tuple[str, ...]] = []
+        for stat in stats:
+            texts = self._texts.get(stat.key)
+            if texts is None and snap is not None:
+                texts = self._texts[stat.key] = cell_values(stat, snap, columns)
+            rows.append(texts or ())
+        if rows != self._rows:
+            self.refresh()
+        self._rows = rows
+        self._frames = [stat.key for stat in stats]
+        self.virtual_size = Size(table_width(columns), 1 + len(rows))
+        cursor = max(0, min(self._cursor, len(rows) - 1))
+        if self._follow_selection and selected in self._frames:
+            cursor = self._frames.index(selected)  # type: ignore[arg-type]
+        self.move_cursor(row=cursor, scroll=cursor != self._cursor)
+
+    def _announce(self) -> None:
+        frame = self.selected_frame
+        if frame != self._announced:
+            self._announced = frame
+            self.post_message(self.FunctionHighlighted(frame))
+
+    def _keyboard_move(self, row: int, scroll: bool = True) -> None:
+        self._follow_selection = True
+        self._set_hover(None)
+        self.move_cursor(row=row, scroll=scroll)
+
+    def _page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _scroll_to_cursor(self, animate: bool) -> None:
+        top = round(self.scroll_y)
+        page = self._page_height()
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=animate, force=True)
+        elif self._cursor >= top + page:
+            self.scroll_to(y=self._cursor - page + 1, animate=animate, force=True)
+
+    def _row_at(self, y: int) -> int | None:
+        """The row at widget line `y`: -1 for the header, None below the rows."""
+        if y == 0:
+            return -1
+        row = y - 1 + round(self.scroll_y)
+        return row if row < len(self._rows) else None
+
+    def _set_hover(self, row: int | None) -> None:
+        if row != self._hover:
+            self._hover = row
+            self.refresh()
+
+    # -- painting -----------------------------------------------------------------------
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._lines.clear()  # a theme or CSS change: styles are not in the line keys
+        self._paint = None  # a theme, focus or CSS change: read the styles again
 
-    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
-        """A body line, reused while its texts, rank, cursor and hover state stay the
-        same. DataTable's own line cache is emptied by any change anywhere (every
-        refresh, every cursor move); here a new snapshot repaints the rows whose texts
-        changed and a cursor move repaints two rows."""
-        try:
-            row_key, line = self._get_offsets(y)
-        except LookupError:
-            return super()._render_line(y, x1, x2, base_style)
-        rank = self._row_locations.get(row_key)
-        if (
-            line != 0
-            or rank is None
-            or not 0 <= rank < len(self._plain)
-            or self.cursor_type != "row"
-        ):
-            return super()._render_line(y, x1, x2, base_style)
-        show_hover = self._show_hover_cursor
-        key = (
-            y,
-            x1,
-            x2,
-            rank,
-            self._plain[rank],
-            self._layout_key,
-            base_style,
-            self._pseudo_class_state,
-            self.show_cursor,
-            show_hover,
-            self.cursor_coordinate.row == rank,
-            show_hover and self.hover_coordinate.row == rank,
-        )
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._paint = self._current_paint()  # once per paint, not once per line
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        styles = self._paint or self._current_paint()
+        width = self.size.width
+        scroll_x = round(self.scroll_x)
+        rank = -1 if y == 0 else y - 1 + round(self.scroll_y)  # -1: the header
+        if rank >= len(self._rows):
+            return Strip.blank(width, styles.base)
+        values = self._rows[rank] if rank >= 0 else ()
+        cursor, hover = rank == self._cursor, self._hover == rank
+        key = (rank, values, cursor, hover, width, scroll_x)
         strip = self._lines.get(key)
         if strip is None:
             if len(self._lines) > LINES_KEPT:
                 self._lines.clear()
-            strip = self._lines[key] = super()._render_line(y, x1, x2, base_style)
+            if rank < 0:
+                line = header_line(self._columns, styles, hover=hover, width=width)
+            else:
+                line = row_line(
+                    self._columns, values, rank, styles, cursor=cursor, hover=hover, width=width
+                )
+            strip = Strip(line).crop(scroll_x, scroll_x + width)
+            strip = self._lines[key] = strip.adjust_cell_length(width, styles.base).simplify()
         return strip
 
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> list[list[Segment]]:
-        """A body cell straight from its text: the same cells DataTable draws through
-        Rich's Padding/Text/Styled pipeline, at a small fraction of the cost (that
-        pipeline was most of a table repaint). Headers and anything unusual take the
-        stock path."""
-        if not (0 <= row_index < len(self._plain) and 0 <= column_index < len(self._column_names)):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        if self.fixed_rows or self.fixed_columns or self.cell_padding < 0:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        column = self._column_names[column_index]
-        value = self._plain[row_index][column_index]
-        component, post = self._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
+    def _current_paint(self) -> TableStyles:
+        styles = TableStyles(
+            base=self.rich_style,
+            header=self.get_component_styles("top-table--header").rich_style,
+            cursor=self.get_component_rich_style("top-table--cursor"),
+            hover=self.get_component_rich_style("top-table--hover"),
+            header_hover=self.get_component_rich_style("top-table--header-hover"),
         )
-        pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
-        pre += component
-        padding = self.cell_padding
-        content_w = max(0, width - 2 * padding)
-        text_style = _VALUE_STYLES[_value_style(column, value)]
-        segments = [Segment(_fit(value, content_w, column), pre + text_style + post)]
-        if padding:
-            pad = Segment(" " * padding, pre + post)
-            segments = [pad, *segments, pad]
-        return [segments]
-
-
-_VALUE_STYLES = {"": Style.null(), "bold": Style.parse("bold"), "italic": Style.parse("italic")}
-
-
-def _value_style(column: str, value: str) -> str:
-    """The Rich style `TopTable._styled` gives a cell (kept in step with it)."""
-    if column == "delta" and value:
-        return "bold" if value.startswith("+") else "italic"
-    return ""
-
-
-def _fit(value: str, width: int, column: str) -> str:
-    """`value` as Rich lays out the cell's Text at `width` cells, no wrapping: names and
-    sparklines are left-aligned and end in an ellipsis when cut, numbers right-aligned."""
-    if width <= 0:
-        return ""
-    if column in ("function", "history"):
-        if cell_len(value) > width:
-            value = set_cell_size(value, width - 1) + "…"
-        return value + " " * (width - cell_len(value))
-    value = value.rstrip()
-    if cell_len(value) > width:
-        value = set_cell_size(value, width)
-    return " " * (width - cell_len(value)) + value
+        if styles != self._paint_seen:
+            self._paint_seen = styles  # the cached lines were painted in other styles
+            self._lines.clear()
+        return styles
