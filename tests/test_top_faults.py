@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 from support_targets import REPO, target_path
-from test_top_e2e import Pane, pane, start, tmux, top_row, wait_rc  # noqa: F401 - fixture
+from support_tmux import Pane, start, tmux, top_row, wait_rc
 
 pytestmark = [pytest.mark.pyspy, pytest.mark.slow]
 
