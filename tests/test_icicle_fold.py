@@ -26,6 +26,7 @@ from samplers.tree.snapshot import CallNode
 from tui.render.icicle_grid import IcicleGrid, clamp_scroll, scroll_to_show
 from tui.render.icicle_layout import (
     FOLD_MIN,
+    FoldState,
     IcicleCell,
     fold_label,
     layout_icicle,
@@ -233,8 +234,8 @@ def _chain_of(cells: tuple[IcicleCell, ...]) -> tuple[Frame, ...]:
 # --- where the keys lead ----------------------------------------------------------------
 
 
-def grid(fold: str = "closed", width: int = 80) -> IcicleGrid:
-    return IcicleGrid.of(layout_icicle(deep_server_tree(), width, 40, fold=fold))  # type: ignore[arg-type]
+def grid(fold: FoldState = "closed", width: int = 80) -> IcicleGrid:
+    return IcicleGrid.of(layout_icicle(deep_server_tree(), width, 40, fold=fold))
 
 
 def names(cell: IcicleCell | None) -> str:
@@ -269,7 +270,8 @@ def test_a_path_inside_the_closed_fold_lands_on_it_and_off_it_when_open() -> Non
 
 def test_in_the_open_fold_up_from_its_first_frame_is_the_fold_row() -> None:
     g = grid("open")
-    first = g.moved(g.locate((), on_fold=True) or g.root, "child")  # type: ignore[arg-type]
+    assert g.fold is not None
+    first = g.moved(g.fold, "child")
     assert names(first) == "<module>"
     assert first is not None and names(g.moved(first, "parent")) == "fold"
 
@@ -296,3 +298,14 @@ def test_the_scroll_moves_as_little_as_it_takes_to_show_the_cursor() -> None:
     assert scroll_to_show(0, 39, 8, 40) == 32  # the last row sits at the bottom
     assert clamp_scroll(50, 8, 40) == 32 and clamp_scroll(-3, 8, 40) == 0
     assert clamp_scroll(5, 8, 4) == 0  # everything fits: no scroll
+
+
+def test_a_zoomed_grid_takes_absolute_paths_and_gives_them_back() -> None:
+    # GIVEN the view zoomed to main: the layout root is main, "<module>" lies above it
+    zoomed = deep_server_tree().children[0].children[0]
+    g = IcicleGrid.of(layout_icicle(zoomed, 80, 40, fold="closed"), prefix=SHARED[:1])
+    leaf_cell = g.locate((*SHARED, QUERY_ITEMS))
+    assert names(leaf_cell) == "query_items" and leaf_cell is not None
+    assert g.absolute(leaf_cell) == (*SHARED, QUERY_ITEMS)
+    # AND paths outside the zoomed subtree land on its root
+    assert names(g.locate(())) == "main" and names(g.locate((FIND_EMAILS,))) == "main"

@@ -3,6 +3,7 @@ widget alone and on the live screen at 80×24, as a user at a server's stack mee
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from textual.pilot import Pilot
 
 from samplers.model import Frame
 from samplers.tree.snapshot import CallNode
+from tui.render.palette import GREW_STRONG, SHRANK_STRONG
 from tui.widgets.icicle import Icicle
 from tui.widgets.top_table import TopTable
 
@@ -52,7 +54,8 @@ def test_enter_or_z_on_the_fold_row_unfolds_and_folds_it() -> None:
         # WHEN down onto the fold row THEN the status line says what it holds
         await pilot.press("down")
         assert cursor_line(icicle)[0] == 1
-        assert lines(icicle)[-1].startswith("29 shared frames <module> … handle_request · 100")
+        assert lines(icicle)[-1].startswith("29 shared frames · 100 samples · 100.0% of total")
+        assert lines(icicle)[-1].rstrip().endswith("z: unfold")
         # WHEN enter THEN it opens: its frames follow it, the cursor stays on it
         await pilot.press("enter")
         shown = lines(icicle)
@@ -196,14 +199,35 @@ def test_clicks_on_the_fold_row_select_it_then_unfold_it() -> None:
     drive(app, steps, SMALL)
 
 
-def test_the_fold_row_is_marked_when_a_folded_function_is_selected_and_coloured_by_change() -> None:
-    # GIVEN middleware_10 selected in the table, and a baseline
-    tree = deep_server_tree()
-    app = IcicleApp(snapshot(tree), highlight=Frame("middleware_10", "server.py", 1))
+def test_the_fold_row_is_marked_when_the_table_selects_a_folded_function() -> None:
+    # GIVEN middleware_10 selected in the table (any line of it)
+    app = IcicleApp(snapshot(deep_server_tree()), highlight=Frame("middleware_10", "server.py", 1))
 
     async def steps(pilot: Pilot[None], icicle: Icicle) -> None:
+        # THEN the fold row that holds it is marked, and nothing else
         assert segment_style_of(icicle, 1, "shared frames").underline
         assert not segment_style_of(icicle, 2, "dispatch").underline
+
+    drive(app, steps, SMALL)
+
+
+def test_against_a_baseline_the_fold_row_shows_its_change_in_colour_and_text() -> None:
+    # GIVEN a baseline in which the shared frames grew 3 points and dispatch shrank
+    def with_delta(tree: CallNode, delta: float) -> CallNode:
+        children = tuple(with_delta(child, delta) for child in tree.children)
+        if tree.frame is not None and tree.frame.function == "dispatch":
+            delta = -2.0
+        return replace(tree, children=children, delta=delta)
+
+    app = IcicleApp(snapshot(replace(with_delta(deep_server_tree(), 3.0), delta=0.0)))
+
+    async def steps(pilot: Pilot[None], icicle: Icicle) -> None:
+        await pilot.press("down")
+        # THEN the fold row is red for growth, dispatch blue, and the status says by how much
+        assert segment_style_of(icicle, 1, "shared frames").bgcolor == GREW_STRONG.bgcolor
+        assert segment_style_of(icicle, 2, "dispatch").bgcolor == SHRANK_STRONG.bgcolor
+        assert "Δ +3.0 pt" in lines(icicle)[-1]
+        assert any(line.startswith("Δ vs baseline") for line in lines(icicle))
 
     drive(app, steps, SMALL)
 

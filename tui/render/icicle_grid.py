@@ -20,32 +20,43 @@ Path = tuple[Frame, ...]
 
 @dataclass(frozen=True, slots=True)
 class IcicleGrid:
-    """The cells of one layout by row, with the lookups navigation needs."""
+    """The cells of one layout by row, with the lookups navigation needs.
+
+    Cells are linked to the cell they hang from and to their callees by frame, so
+    finding a path costs one step per frame: paths of a deep stack are long, and
+    hashing every prefix of each would cost the square of the depth."""
 
     prefix: Path
     rows: tuple[tuple[IcicleCell, ...], ...]
     fold: IcicleCell | None
-    by_path: dict[Path, IcicleCell]  # absolute path -> the cell that shows it
+    up: dict[int, IcicleCell]  # id(cell) -> the cell its path hangs from
+    down: dict[int, dict[Frame, IcicleCell]]  # id(cell) -> its callees' cells by frame
 
     @classmethod
     def of(cls, cells: Iterable[IcicleCell], prefix: Path = ()) -> IcicleGrid:
         grouped: list[list[IcicleCell]] = []
-        by_path: dict[Path, IcicleCell] = {}
-        fold: IcicleCell | None = None
         for cell in cells:
             while cell.row >= len(grouped):
                 grouped.append([])
             grouped[cell.row].append(cell)
-            if cell.is_fold:
-                fold = cell
-            else:
-                by_path[prefix + cell.path] = cell
-        if fold is not None and not fold.is_open:
-            # A closed fold shows every frame of its chain: paths into it land on it.
-            start = len(fold.path) - len(fold.folded)
-            for depth in range(start + 1, len(fold.path) + 1):
-                by_path[prefix + fold.path[:depth]] = fold
-        return cls(prefix, tuple(tuple(row) for row in grouped), fold, by_path)
+        rows = tuple(tuple(row) for row in grouped)
+        fold = next((c for row in rows[1:2] for c in row if c.is_fold), None)
+        up: dict[int, IcicleCell] = {}
+        down: dict[int, dict[Frame, IcicleCell]] = {}
+        for above, row in zip(rows, rows[1:], strict=False):
+            j = 0
+            for cell in row:
+                # A callee lies inside its caller's span: the caller is the cell above
+                # its first column.
+                while j + 1 < len(above) and above[j].end <= cell.x:
+                    j += 1
+                parent = above[j]
+                if cell.is_fold or (parent.is_fold and parent.is_open):
+                    parent = rows[0][0]  # an open fold's frames hang from the root
+                up[id(cell)] = parent
+                if not cell.is_fold and cell.frame is not None:
+                    down.setdefault(id(parent), {})[cell.frame] = cell
+        return cls(prefix, rows, fold, up, down)
 
     @property
     def root(self) -> IcicleCell | None:
@@ -56,26 +67,38 @@ class IcicleGrid:
 
     def locate(self, path: Path, on_fold: bool = False) -> IcicleCell | None:
         """The cell the cursor at `path` is on: the fold when `on_fold` and there is one,
-        else the deepest shown cell on `path` (the root when none is)."""
-        if on_fold and self.fold is not None:
-            return self.fold
-        for depth in range(len(path), -1, -1):
-            cell = self.by_path.get(path[:depth])
-            if cell is not None:
-                return cell
-        return self.root
+        else the deepest shown cell on `path` (the root when none is). A closed fold
+        stands for every frame of its chain."""
+        root, fold = self.root, self.fold
+        if on_fold and fold is not None:
+            return fold
+        if root is None or path[: len(self.prefix)] != self.prefix:
+            return root
+        rest = path[len(self.prefix) :]
+        if rest[: len(root.path)] != root.path:
+            return root
+        cell, depth = root, len(root.path)
+        if fold is not None and not fold.is_open and rest[depth : depth + 1] == fold.folded[:1]:
+            chain = len(fold.folded)
+            if rest[depth : depth + chain] != fold.folded:
+                return fold  # ends (or leaves the tree) inside the chain
+            cell, depth = fold, depth + chain
+        while depth < len(rest):
+            callee = self.down.get(id(cell), {}).get(rest[depth])
+            if callee is None:
+                break
+            cell, depth = callee, depth + 1
+        return cell
 
     def parent(self, cell: IcicleCell) -> IcicleCell | None:
         """The cell drawn above `cell` that it hangs from (an open fold's first frame
         hangs from the fold row)."""
         if cell.row == 0:
             return None
-        if cell.is_fold:
-            return self.root
         fold = self.fold
         if fold is not None and fold.is_open and cell.row == fold.row + 1:
             return fold
-        return self.locate(self.absolute(cell)[:-1])
+        return self.up.get(id(cell))
 
     def first_child(self, cell: IcicleCell) -> IcicleCell | None:
         """The widest cell drawn under `cell` that hangs from it."""
@@ -90,7 +113,7 @@ class IcicleGrid:
     def sibling(self, cell: IcicleCell, step: int) -> IcicleCell | None:
         """The cell `step` places to the right (negative: left) on `cell`'s row."""
         row = self.rows[cell.row]
-        index = row.index(cell) + step
+        index = next(i for i, c in enumerate(row) if c is cell) + step
         return row[index] if 0 <= index < len(row) else None
 
     def moved(self, cell: IcicleCell, move: str, page: int = 1) -> IcicleCell | None:

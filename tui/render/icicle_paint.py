@@ -137,9 +137,7 @@ def status_text(snapshot: Snapshot, cell: IcicleCell | None) -> str:
     whole = snapshot.total_samples or snapshot.root.total
     share = 100.0 * cell.total / whole if whole else 0.0
     if cell.is_fold:
-        first, last = cell.folded[0], cell.folded[-1]
-        ends = f"{printable(first.function)} … {printable(last.function)}"
-        name = f"{len(cell.folded)} shared frames {ends}"
+        name = f"{len(cell.folded)} shared frames"  # the row itself names the ends
     else:
         frame = cell.frame
         name = "all" if frame is None else printable(frame.label())
@@ -149,7 +147,7 @@ def status_text(snapshot: Snapshot, cell: IcicleCell | None) -> str:
     if cell.delta is not None:
         parts.append(f"Δ {cell.delta:+.1f} pt")
     if cell.is_fold:
-        parts.append("enter/z: fold" if cell.is_open else "enter/z: unfold")
+        parts.append("z: fold" if cell.is_open else "z: unfold")
     return " · ".join(parts)
 
 

@@ -23,7 +23,7 @@ from tui.render.icicle_grid import (
     scroll_to_show,
     surviving_path,
 )
-from tui.render.icicle_layout import IcicleCell, layout_icicle, zoom_prefix
+from tui.render.icicle_layout import FoldState, IcicleCell, layout_icicle, zoom_prefix
 from tui.render.icicle_paint import IcicleStyles, paint_icicle
 
 # Rows laid out below the root: deeper than any stack Python allows by default, so the
@@ -288,7 +288,7 @@ class Icicle(Widget, can_focus=True):
         width = self.size.width
         key = (snapshot.version, id(snapshot), width, self._fold_open)
         if self._grid is None or self._grid_key != key:
-            fold = "open" if self._fold_open else "closed"
+            fold: FoldState = "open" if self._fold_open else "closed"
             cells = layout_icicle(snapshot.root, width, MAX_ROWS, fold=fold)
             self._grid = IcicleGrid.of(cells, zoom_prefix(snapshot))
             self._grid_key = key
