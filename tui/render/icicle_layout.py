@@ -3,7 +3,8 @@
 No Textual here. `layout_icicle` turns a `CallNode` tree into positioned `IcicleCell`s that
 the Icicle widget only paints, so the geometry is unit-tested without an App. It also
 owns the fold: the chain of frames every sample shares under the root (a server's
-boilerplate) can become one row, so the frames that differ reach the screen.
+boilerplate; "every" to within one cell) can become one row, so the frames that differ
+reach the screen.
 """
 
 from __future__ import annotations
@@ -138,12 +139,12 @@ def fold_label(frames: tuple[Frame, ...], cells: int, is_open: bool = False) -> 
 def shared_chain(root: CallNode, slack: int = 0) -> tuple[CallNode, ...]:
     """The frames under `root` that every sample passes through and that show nothing.
 
-    Each is the widest child of the node above it and so is the next frame down; both
-    miss at most `slack` of the root's samples (own time or other callees along the
-    way). The layout passes as slack what is narrower than one cell, which it could not
-    draw anyway, so folding hides nothing on screen; with no slack every sample shares
-    the chain exactly. The frame that ends the chain (where samples part, or a leaf)
-    is not in it: it stays a row of its own under the fold.
+    Each is the widest callee of the node above it and has a widest callee of its own,
+    and both hold all of the root's samples but at most `slack` (samples that stop on
+    the way or go to other callees). The layout passes as slack what is narrower than
+    one cell, which it could not draw anyway, so folding hides nothing on screen; with
+    no slack every sample shares the chain exactly. The frame that ends the chain (where
+    samples part, or a leaf) is not in it: it stays a row of its own under the fold.
     """
     chain: list[CallNode] = []
     node = root

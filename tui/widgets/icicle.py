@@ -147,12 +147,12 @@ class Icicle(Widget, can_focus=True):
 
         The cursor keeps its frame and, when it was on screen, its screen row."""
         anchor = self._cursor_screen_row()
-        before = (self._cursor, self._frame_of_cursor())
+        before = (self._cursor, self._cursor_on_fold())
         self._snapshot = snapshot
         self._highlight = highlight
         self._cursor = surviving_path(snapshot, self._cursor)
         self._settle_scroll(anchor)
-        if (self._cursor, self._frame_of_cursor()) != before:
+        if (self._cursor, self._cursor_on_fold()) != before:
             self._post_selected()
         self.refresh()
 
@@ -360,14 +360,13 @@ class Icicle(Widget, can_focus=True):
             self._scroll = scroll_to_show(self._scroll, cell.row, visible, rows)
         self.refresh()
 
-    def _frame_of_cursor(self) -> Frame | None:
+    def _cursor_on_fold(self) -> bool:
         cell = self._cursor_cell()
-        return None if cell is None or cell.is_fold else cell.frame
+        return cell is not None and cell.is_fold
 
     def _post_selected(self) -> None:
-        cell = self._cursor_cell()
         frame = self._cursor[-1] if self._cursor else None
-        if cell is not None and cell.is_fold:
+        if self._cursor_on_fold():
             frame = None  # the fold is many frames: the table keeps its selection
         self.post_message(self.FrameSelected(frame, self._cursor, self))
 
