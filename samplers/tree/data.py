@@ -15,7 +15,7 @@ from typing import cast
 from samplers.model import SampleBatch
 from samplers.tree.buckets import Bucket, BucketStore
 from samplers.tree.history import BucketCounts, HistoryCache
-from samplers.tree.index import ROOT, THREAD_BITS, THREAD_MASK, StackIndex, pack
+from samplers.tree.index import ROOT, THREAD_BITS, THREAD_MASK, StackIndex
 from samplers.tree.query import Folded, RunningFold, fold
 from samplers.tree.snapshot import View
 from samplers.tree.window import WindowFold
@@ -59,13 +59,18 @@ class TreeData:
     def add(self, batch: SampleBatch) -> None:
         index = self.index
         stack_pids = index.stack_pids
+        thread_ids = index.thread_ids
+        intern_stack = index.intern_stack
         entries: list[tuple[int, int]] = []
         for s in batch.samples:
             if s.count > 0:
-                sid = index.intern_stack(s.stack)
+                sid = intern_stack(s.stack)
                 # the sampler's pid, else the one the stack's process roots name
-                tid = index.intern_thread(s.thread, s.pid or stack_pids[sid])
-                entries.append((pack(sid, tid), s.count))
+                key = (s.pid or stack_pids[sid], s.thread)
+                tid = thread_ids.get(key)
+                if tid is None:
+                    tid = index.intern_thread(s.thread, key[0])
+                entries.append(((sid << THREAD_BITS) | tid, s.count))
         if batch.rate > 0:
             self.rate = batch.rate
         self.mode = batch.mode
