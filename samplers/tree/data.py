@@ -66,10 +66,10 @@ class TreeData:
             if s.count > 0:
                 sid = intern_stack(s.stack)
                 # the sampler's pid, else the one the stack's process roots name
-                key = (s.pid or stack_pids[sid], s.thread)
-                tid = thread_ids.get(key)
+                thread_key = (s.pid or stack_pids[sid], s.thread)
+                tid = thread_ids.get(thread_key)
                 if tid is None:
-                    tid = index.intern_thread(s.thread, key[0])
+                    tid = index.intern_thread(s.thread, thread_key[0])
                 entries.append(((sid << THREAD_BITS) | tid, s.count))
         if batch.rate > 0:
             self.rate = batch.rate
