@@ -87,7 +87,7 @@ def make_sampler(
         if options.native:
             kind = PySpySampler
         options = replace(options, nonblocking=True)
-    kind.check_supported(options)
+    # each backend checks the options it is built with (check_supported)
     if kind is PySpySampler:
         return PySpySampler(pid, options)
     return streaming.StreamingSampler(pid, options)
