@@ -213,6 +213,10 @@ async def test_sort_reorders_and_resize_relays_out_without_losing_the_function()
         assert "TotalT" not in _text(table, 0) and "f5 (more.py)" in _text(table, 6)
         assert table.selected_frame == Frame("f5", "more.py", 0)
         assert table.virtual_size.width <= 60
+        # AND telling functions apart by line renames the function column
+        table.show(_snapshot(n=6, view=View(by_line=True)))
+        await pilot.pause()
+        assert "Function (file:li" in _text(table, 0)  # cut to the 16 cells it has at 60
 
 
 @sync

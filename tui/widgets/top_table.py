@@ -264,9 +264,10 @@ class TopTable(ScrollView, can_focus=True):
         )
         if columns != self._columns:
             if [(c.name, c.width) for c in columns] != [(c.name, c.width) for c in self._columns]:
-                self._texts.clear()  # new widths; a new sort marker alone keeps the texts
+                # new widths; a new sort marker alone keeps the texts and the body lines
+                self._texts.clear()
+                self._lines.clear()
             self._columns = columns
-            self._lines.clear()
             self.refresh()
         selected = self.selected_frame
         stats = [] if snap is None else ranked(snap, self.sort_by)
@@ -337,7 +338,8 @@ class TopTable(ScrollView, can_focus=True):
         rank = -1 if y == 0 else y - 1 + round(self.scroll_y)  # -1: the header
         if rank >= len(self._rows):
             return Strip.blank(width, styles.base)
-        values = self._rows[rank] if rank >= 0 else ()
+        # a row is keyed on its texts, the header on its labels (the sort marker moves)
+        values = self._rows[rank] if rank >= 0 else tuple(c.label for c in self._columns)
         cursor, hover = rank == self._cursor, self._hover == rank
         key = (rank, values, cursor, hover, width, scroll_x)
         strip = self._lines.get(key)
