@@ -27,19 +27,23 @@ const ACTIVE_SHARE: f64 = 0.05;
 /// in their wait, and the next sample reads them as running. With 50 idle threads on two
 /// cores that was most of them (py-spy record: the busy function 3 % of "cpu" samples).
 /// A thread's CPU time (/proc/.../schedstat, ns) tells apart one that ran from one that
-/// only re-entered its wait.
+/// only re-entered its wait. (Not its run-queue wait: on a loaded machine the idle threads
+/// a blocking sample resumes queue for a CPU too, and would read as active again.)
 #[derive(Default)]
 struct Activity {
     last: HashMap<(i32, u64), (u64, Instant)>,
 }
 
 impl Activity {
+    /// None: no schedstat to read (py-spy's flag stands). A thread seen for the first
+    /// time has no interval to judge yet and counts as idle for that one instant.
     fn ran(&mut self, pid: i32, tid: u64, now: Instant) -> Option<bool> {
         let path = format!("/proc/{pid}/task/{tid}/schedstat");
         let text = std::fs::read_to_string(path).ok()?;
         let runtime: u64 = text.split_whitespace().next()?.parse().ok()?;
-        let previous = self.last.insert((pid, tid), (runtime, now));
-        let (before, then) = previous?;
+        let Some((before, then)) = self.last.insert((pid, tid), (runtime, now)) else {
+            return Some(false);
+        };
         let wall = now.saturating_duration_since(then).as_nanos() as f64;
         Some(wall > 0.0 && runtime.saturating_sub(before) as f64 >= ACTIVE_SHARE * wall)
     }
@@ -65,6 +69,16 @@ pub enum Ended {
 struct State {
     agg: Aggregate,
     ended: Option<Ended>,
+    /// The batch length the waiting `drain` asked for (None: nobody waits). The sampler
+    /// wakes it only once that much is in, not at every instant (1000 wake-ups a second
+    /// at 1000 Hz).
+    waiting_for: Option<f64>,
+}
+
+impl State {
+    fn ready_for(&self, min_age: f64) -> bool {
+        !self.agg.is_empty() && wall_now() - self.agg.t_start() >= min_age
+    }
 }
 
 pub struct Shared {
@@ -222,19 +236,19 @@ impl Shared {
         let deadline = Instant::now() + timeout;
         let mut state = lock(&self.state);
         loop {
-            let ready = state.ended.is_some()
-                || self.stopped()
-                || (!state.agg.is_empty() && wall_now() - state.agg.t_start() >= min_age);
+            let ready = state.ended.is_some() || self.stopped() || state.ready_for(min_age);
             let now = Instant::now();
             if ready || now >= deadline {
                 break;
             }
+            state.waiting_for = Some(min_age);
             state = self
                 .news
                 .wait_timeout(state, deadline - now)
                 .map(|r| r.0)
                 .unwrap_or_else(|e| e.into_inner().0);
         }
+        state.waiting_for = None;
         let batch = if state.agg.is_empty() {
             None
         } else {
@@ -292,7 +306,7 @@ impl Shared {
             }
             let late = now > next.slot_end;
             let t = wall_now();
-            {
+            let wake = {
                 let mut state = lock(&self.state);
                 for trace in traces.drain(..) {
                     let (pid, active, gil) = (trace.pid, trace.active, trace.owns_gil);
@@ -306,8 +320,11 @@ impl Shared {
                     state.agg.error(e);
                 }
                 state.agg.tick(t, late, next.missed);
+                state.waiting_for.is_some_and(|age| state.ready_for(age))
+            };
+            if wake {
+                self.news.notify_all();
             }
-            self.news.notify_all();
             if root_gone || spies.by_pid.is_empty() {
                 self.finish(Ended::Exited);
                 return;
@@ -334,6 +351,7 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
 pub fn start(opts: Options) -> Result<(Arc<Shared>, JoinHandle<()>, String), String> {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
+            waiting_for: None,
             agg: Aggregate::new(wall_now()),
             ended: None,
         }),
