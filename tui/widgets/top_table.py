@@ -1,10 +1,11 @@
 """The top-functions table: one row per function of the snapshot, painted line by line
 (Textual's Line API) from `tui.render.top_rows`, with a header that stays put.
 
-Rows are rank slots: a new snapshot rewrites the texts of the ranks whose values changed,
-so the cursor and the scroll position survive every refresh; until the user moves the
-cursor it stays on the top row, after that it follows the function they chose. Only
-Textual's public API is used (pinned by a test), so Textual upgrades cannot break it.
+Rows are rank slots: a new snapshot gives each rank its new texts and only lines whose
+texts changed are painted again, while the cursor and the scroll position stay; until
+the user moves the cursor it stays on the top row, after that it follows the function
+they chose. Only Textual's public API is used (a test checks), so a Textual release that
+keeps its public API keeps this table working.
 """
 
 from __future__ import annotations
