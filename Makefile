@@ -67,7 +67,7 @@ demo: venv
 lint: $(STAMP)
 	$(BIN)/ruff check samplers tui tests bench
 	$(BIN)/ruff format --check samplers tui tests bench
-	$(BIN)/mypy samplers
+	$(BIN)/mypy samplers tui
 ifneq ($(CARGO),)
 	cd native && cargo fmt --check
 	cd native && cargo clippy --release -F extension -- -D warnings

@@ -21,7 +21,15 @@ from support_app import (
     wait_for,
 )
 
-from samplers.model import Frame, Metadata, ProcessReading, Sample, SampleBatch, SystemReading
+from samplers.model import (
+    Frame,
+    Metadata,
+    ProcessReading,
+    Sample,
+    SampleBatch,
+    SamplingOptions,
+    SystemReading,
+)
 from samplers.tree.modes import ModeTrees
 from tui.app import FlametopApp
 from tui.keys import help_rows
@@ -76,7 +84,7 @@ def _app(tmp_path: Path, batches: list[SampleBatch], readings: list[SystemReadin
         metadata=Metadata(pid=100, rate=100.0, mode="wall"),
         save_dir=tmp_path,
         tree=tree,
-        mode="wall",
+        options=SamplingOptions(mode="wall"),
         clock=FixedClock(T0 + 5),
         snapshot_interval=0.05,
     )

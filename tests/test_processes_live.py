@@ -50,7 +50,6 @@ def _app(sampler: StreamingSampler, pid: int, tmp_path: Path) -> FlametopApp:
         metadata=Metadata(pid=pid, rate=100.0, mode="wall"),
         save_dir=tmp_path,
         monitor=SystemMonitor(pid),
-        mode="wall",
         snapshot_interval=0.1,
     )
 

@@ -25,7 +25,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from samplers.clock import Clock
-from samplers.model import Health, Metadata, Sampler
+from samplers.model import Health, Metadata, Sampler, SamplingOptions
 from samplers.session.live import LoopUpdate, Monitor, SamplingLoop, Tree
 from samplers.tree.snapshot import Snapshot, View
 from tui.hangup import ExitGuard, terminal_driver
@@ -77,8 +77,7 @@ class FlametopApp(ViewActions, SnapshotActions, App[int]):
         tree: Tree | None = None,
         monitor: Monitor | None = None,
         clock: Callable[[], float] | Clock = time.time,
-        rate: float = 100.0,
-        mode: str = "cpu",
+        options: SamplingOptions | None = None,
         window_s: float | None = 30.0,
         snapshot_interval: float = 0.25,
         finished_label: str = STATE_EXITED,
@@ -88,12 +87,14 @@ class FlametopApp(ViewActions, SnapshotActions, App[int]):
         # NO_COLOR: no colour codes at all (Textual's default turns colours to greys)
         driver = terminal_driver() if exit_guard else None
         super().__init__(driver_class=driver, ansi_color="NO_COLOR" in os.environ)
+        # how sampling runs (the CLI's --rate, --mode, …); a replay's say how it was taken
+        options = options or sampler.options
         if tree is None:
             from samplers.tree.modes import ModeTrees
 
-            tree = ModeTrees(mode=mode, rate=rate)  # type: ignore[arg-type]
+            tree = ModeTrees(mode=options.mode, rate=options.rate)
         self.target = target
-        self.metadata = metadata or Metadata(rate=rate, mode=mode)
+        self.metadata = metadata or Metadata(rate=options.rate, mode=options.mode)
         self.save_dir = Path(save_dir)
         self.loop = SamplingLoop(
             sampler,
@@ -103,14 +104,14 @@ class FlametopApp(ViewActions, SnapshotActions, App[int]):
             started=sampler_started,
         )
         # a samplers.clock.Clock (FakeClock in tests) or a plain callable such as time.time
-        self._clock: Callable[[], float] = getattr(clock, "time", clock)
-        self._rate = rate
-        self._mode = mode
+        self._clock: Callable[[], float] = clock if callable(clock) else clock.time
+        self._rate = options.rate
+        self._mode: str = options.mode
         self._pending_mode: str | None = None
         self._finished_label = finished_label
         self._exit_guard = exit_guard
         self._autosave_lock = threading.Lock()
-        self._view = View(window_s=window_s, mode=mode)  # type: ignore[arg-type]
+        self._view = View(window_s=window_s, mode=options.mode)
         self._shown: Snapshot | None = None
         self._last_update: LoopUpdate | None = None
         self._paused_at: float | None = None
@@ -184,10 +185,11 @@ class FlametopApp(ViewActions, SnapshotActions, App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="sampling")
     def _run_loop(self) -> None:
         worker = get_current_worker()
-        self.loop.run(
-            publish=lambda update: self.post_message(SnapshotReady(update)),
-            cancelled=lambda: worker.is_cancelled,
-        )
+
+        def publish(update: LoopUpdate) -> None:
+            self.post_message(SnapshotReady(update))
+
+        self.loop.run(publish=publish, cancelled=lambda: worker.is_cancelled)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

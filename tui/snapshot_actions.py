@@ -18,13 +18,21 @@ from tui.render.safe_text import clean
 from tui.saving import autosave, base_name, save_snapshot
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from samplers.session.live import LoopUpdate, SamplingLoop
 
+    # For the type checker the mixin is the App it is mixed into (export_screenshot,
+    # notify, exit come from there); at run time it adds no base, FlametopApp adds App.
+    _AppBase = App[int]
+else:
+    _AppBase = object
 
-class SnapshotActions:
+
+class SnapshotActions(_AppBase):
     """Actions of FlametopApp that save what is on screen; see FlametopApp for the state."""
 
-    # State owned by FlametopApp; export_screenshot, notify and exit come from App.
+    # State owned by FlametopApp (declared here for readers and type checkers).
     if TYPE_CHECKING:
         loop: SamplingLoop
         target: str

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from samplers.model import MODES
 from samplers.tree.snapshot import Snapshot, View
+from tui.render.top_rows import SORT_KEYS
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.header import window_label
 from tui.widgets.process_chooser import ProcessChoice, ProcessChooser
@@ -21,16 +22,23 @@ from tui.widgets.thread_chooser import ThreadChoice, ThreadChooser
 from tui.widgets.top_table import TopTable
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from samplers.session.live import LoopUpdate, SamplingLoop
+
+    # For the type checker the mixin is the App it is mixed into (notify, query_one,
+    # push_screen come from there); at run time it adds no base, FlametopApp adds App.
+    _AppBase = App[int]
+else:
+    _AppBase = object
 
 WINDOWS: tuple[float | None, ...] = (5.0, 30.0, 300.0, None)
 
 
-class ViewActions:
+class ViewActions(_AppBase):
     """Actions of FlametopApp that change the View; see FlametopApp for the state."""
 
-    # State owned by FlametopApp (declared here for readers and type checkers); the
-    # Textual methods used (notify, query_one, push_screen) come from App in the MRO.
+    # State owned by FlametopApp (declared here for readers and type checkers).
     if TYPE_CHECKING:
         loop: SamplingLoop
         _view: View
@@ -110,7 +118,10 @@ class ViewActions:
             self.notify("baseline set to the window shown; Δ%Total compares with it", timeout=3)
 
     def action_sort(self, key: str) -> None:
-        self.query_one(TopTable).sort_by = key  # type: ignore[assignment]
+        # the key comes from a binding's action string: only the table's own keys sort
+        sort_by = next((k for k in SORT_KEYS if k == key), None)
+        if sort_by is not None:
+            self.query_one(TopTable).sort_by = sort_by
 
     def action_filter(self) -> None:
         bar = self.query_one(FilterBar)

@@ -123,8 +123,6 @@ class ViewApp(FlametopApp):
             save_dir=save_dir,
             tree=tree,
             clock=self._replay_clock,
-            rate=metadata.rate or 100.0,
-            mode=metadata.mode or "cpu",
             window_s=window_s,
             finished_label="LOADED",
         )

@@ -175,7 +175,7 @@ def run_record(args: argparse.Namespace) -> int:
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
+    previous: dict[signal.Signals, Callable[[int, FrameType | None], object] | int | None] = {}
     # SIGHUP too: a dropped SSH session must still leave the outputs written.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         previous[sig] = signal.signal(sig, on_signal)

@@ -17,7 +17,7 @@ from samplers.formats.fileio import atomic_write
 from samplers.formats.svg import write_diff
 from samplers.formats.validate import validate_outputs
 from samplers.model import Profile
-from samplers.session.gate import EXIT_GREW, Growth, gate_json, grown, largest
+from samplers.session.gate import EXIT_GREW, Growth, Metric, gate_json, grown, largest
 from samplers.session.report import Report, build_diff, build_report, report_json
 from tui.render.safe_text import clean
 
@@ -60,7 +60,8 @@ def run_report(args: argparse.Namespace) -> int:
     if args.format and not args.output:
         raise UsageError("--format names the format of each -o OUT; give -o OUT too")
     fail_over = getattr(args, "fail_over", None)
-    metric = getattr(args, "metric", "total")
+    # argparse allows only total|own; callers building args by hand may leave it out
+    metric: Metric = "own" if getattr(args, "metric", "total") == "own" else "total"
     if fail_over is not None and not args.baseline:
         raise UsageError("--fail-over compares with a baseline; give --baseline OLD too")
     profile, fmt = load_profile(args.file, args.sample_type)
@@ -105,26 +106,23 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _tell_gate(
-    report: Report, found: tuple[Growth, ...], points: float | None, metric: str
+    report: Report, found: tuple[Growth, ...], points: float | None, metric: Metric
 ) -> None:
     """The gate's verdict on stderr: each function over the threshold, or the largest growth."""
     if points is None:
         return
-    metric_ = "own" if metric == "own" else "total"
     if found:
         print(
             f"flametop: {len(found)} function(s) grew by more than {points:g} points of "
-            f"{metric_} share (exit {EXIT_GREW}):",
+            f"{metric} share (exit {EXIT_GREW}):",
             file=sys.stderr,
         )
         for g in found:
-            print(f"  {clean(g.line(metric_), 200)}", file=sys.stderr)
+            print(f"  {clean(g.line(metric), 200)}", file=sys.stderr)
         return
-    top = largest(report, metric_)
-    most = (
-        f"; the largest growth: {clean(top.line(metric_), 200)}" if top and top.points > 0 else ""
-    )
+    top = largest(report, metric)
+    most = f"; the largest growth: {clean(top.line(metric), 200)}" if top and top.points > 0 else ""
     print(
-        f"flametop: no function grew by more than {points:g} points of {metric_} share{most}",
+        f"flametop: no function grew by more than {points:g} points of {metric} share{most}",
         file=sys.stderr,
     )

@@ -116,8 +116,7 @@ def _run(
             metadata=_metadata(pid, sampler, facts[0] if facts else None),
             save_dir=args.save_dir,
             monitor=SystemMonitor(pid, exclude_from_self=started.pid if started else None),
-            rate=options.rate,
-            mode=options.mode,
+            options=options,
             sampler_started=True,
             exit_guard=guard,
         )
