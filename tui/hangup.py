@@ -50,7 +50,7 @@ class ExitGuard:
         self._deliver: Callable[[int], None] | None = None
         self._delivered = False
         self._finished = threading.Event()
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
         self._wake_r, self._wake_w = os.pipe()
         self._watchdog = threading.Thread(target=self._watch, name="flametop-exit", daemon=True)
 
@@ -65,7 +65,8 @@ class ExitGuard:
         """The run is over (the started command stopped): signals act as before."""
         self._finished.set()
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+            # None: the handler was not set from Python; the default is the nearest
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
     def no_more_interrupts(self) -> None:
         """From here on a signal is only recorded (the screen takes it, or the cleanup
