@@ -42,3 +42,17 @@ def ten_seconds() -> StackTree:
             batch(T0 + i, ("MainThread", (MAIN, WORK, HOT), i + 1), ("MainThread", (MAIN, COLD), 1))
         )
     return tree
+
+
+# What bounds a tree's memory, read from its parts: the product never needs these counts,
+# the memory tests (and bench/memory_probe.py) do.
+
+
+def distinct_stacks(tree: StackTree) -> int:
+    """Stacks interned so far: each distinct stack is held once, however often seen."""
+    return len(tree._data.index.stacks)
+
+
+def bucket_count(tree: StackTree) -> int:
+    """Time buckets held now: fine, coarse and the one ancient aggregate."""
+    return len(tree._data.buckets)

@@ -5,7 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from support_tree import COLD, HOT, MAIN, PARSE, T0, WORK, batch, child, fr, row, ten_seconds
+from support_tree import (
+    COLD,
+    HOT,
+    MAIN,
+    PARSE,
+    T0,
+    WORK,
+    batch,
+    bucket_count,
+    child,
+    distinct_stacks,
+    fr,
+    row,
+    ten_seconds,
+)
 
 from samplers.backends.synthetic import synthetic_batches
 from samplers.model import Frame, Health, SystemReading
@@ -216,7 +230,7 @@ def test_compaction_bounds_buckets_and_keeps_everything_exact() -> None:
             for name in {(f.function, f.file) for f in s.stack}:
                 expected[name] = expected.get(name, 0) + s.count
         # THEN the bucket count never exceeds fine + one coarse interval + coarse + ancient
-        assert tree.bucket_count <= 20 + 9 + 5 + 1
+        assert bucket_count(tree) <= 20 + 9 + 5 + 1
     # AND everything is still exact after 400 s, and recent windows are still per second
     snap = tree.snapshot(View(window_s=None))
     assert snap.total_samples == sum(b.count for b in batches)
@@ -267,7 +281,7 @@ def test_interning_holds_one_copy_of_equal_stacks() -> None:
         tree.add(batch(T0 + i, ("t", (Frame("main", "a.py", 1), Frame("hot", "a.py", 2)), 1)))
     # WHEN counted
     # THEN one distinct stack, 50 samples
-    assert tree.distinct_stacks == 1
+    assert distinct_stacks(tree) == 1
     assert tree.snapshot(View(window_s=None)).total_samples == 50
 
 

@@ -126,14 +126,6 @@ class StackTree:
         return self._data.all_samples
 
     @property
-    def distinct_stacks(self) -> int:
-        return len(self._data.index.stacks)
-
-    @property
-    def bucket_count(self) -> int:
-        return len(self._data.buckets)
-
-    @property
     def first_t(self) -> float | None:
         return self._data.first_t
 
