@@ -158,8 +158,8 @@ class Health:
     """The sampler's own account of how well it is doing."""
 
     rate: float = 100.0  # asked Hz
-    achieved_rate: float = 0.0  # samples per wall second since start
-    coverage: float = 0.0  # samples received / (rate * wall time), 0..1 (may exceed 1 slightly)
+    achieved_rate: float = 0.0  # instants sampled per second, over the last few seconds
+    coverage: float = 0.0  # instants sampled / asked for, recently, 0..1 (may exceed 1 slightly)
     samples: int = 0
     expected: float = 0.0
     gap_seconds_total: float = 0.0  # wall time not covered by any chunk
@@ -174,6 +174,9 @@ class Health:
     backend: str = ""  # e.g. "py-spy 0.4.3 in-process" or "py-spy CLI"
     gil_held: float | None = None  # share of recent instants some thread held the GIL
     active_threads: float | None = None  # threads running per instant, recently
+    # True where idle instants are not seen at all (py-spy's CLI in cpu and gil mode):
+    # coverage then counts only on-CPU / GIL-holding instants and is no loss figure
+    idle_unseen: bool = False
 
 
 class Sampler(Protocol):

@@ -284,8 +284,11 @@ class FlametopApp(ViewActions, SnapshotActions, App[int]):
             mode=self._mode,
             pending_mode=self._pending_mode,
             rate=health.rate if health else self._rate,
-            achieved_rate=health.achieved_rate if health else 0.0,
-            coverage=health.coverage if health and health.expected else None,
+            # where idle instants are unseen, neither figure tells a loss: leave them out
+            achieved_rate=health.achieved_rate if health and not health.idle_unseen else None,
+            coverage=(
+                health.coverage if health and health.expected and not health.idle_unseen else None
+            ),
             window_s=self._view.window_s,
             state=state,
             paused_for_s=paused_for,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -12,6 +13,7 @@ from samplers.errors import FlametopError, UsageError
 from samplers.model import FLAGS, MODES, Health, Mode, SampleBatch, SamplerState, SamplingOptions
 
 MAX_ERRORS_KEPT = 20
+RECENT_SECONDS = 5.0  # the header's rate and coverage are over this much recent time
 
 
 class SamplerLifecycle:
@@ -60,15 +62,28 @@ class SamplerLifecycle:
         self._chunks = 0
         self._restarts = 0
         self._own_cpu = 0.0
+        # (end, instants taken, instants asked for) of recent accounting, newest last
+        self._accounted: deque[tuple[float, float, float]] = deque()
+
+    def _count(self, t_end: float, ticks: int, expected: float) -> None:
+        """Account `ticks` taken of `expected` asked for, up to `t_end`; under the lock."""
+        self._ticks += ticks
+        self._expected += expected
+        self._accounted.append((t_end, ticks, expected))
+        while len(self._accounted) > 1 and self._accounted[0][0] < t_end - RECENT_SECONDS:
+            self._accounted.popleft()
 
     def _health(self, rate: float) -> Health:
         """The counters as a Health, read under the lock; `rate` is the asked rate."""
         with self._lock:
-            wall = (self._t_last - self._t0) if self._t0 is not None else 0.0
+            # over the last seconds, not since start: a run that lost samples a minute
+            # ago does not read as lossy now
+            ticks = sum(r[1] for r in self._accounted)
+            asked = sum(r[2] for r in self._accounted)
             return Health(
                 rate=rate,
-                achieved_rate=self._ticks / wall if wall > 0 else 0.0,
-                coverage=self._ticks / self._expected if self._expected > 0 else 0.0,
+                achieved_rate=rate * ticks / asked if asked > 0 else 0.0,
+                coverage=ticks / asked if asked > 0 else 0.0,
                 samples=self._ticks,
                 expected=self._expected,
                 gap_seconds_total=self._gap_total,
@@ -79,6 +94,7 @@ class SamplerLifecycle:
                 own_cpu_seconds=self._own_cpu,
                 state=self._state,
                 backend="py-spy CLI",
+                idle_unseen=self.options.mode != "wall",
             )
 
     @property

@@ -279,13 +279,16 @@ class PySpySampler(SamplerLifecycle):
             with self._lock:
                 if self._t0 is not None:
                     lost = max(0.0, t_end - self._t_last)
-                    self._expected += lost * rate
+                    self._count(t_end, 0, lost * rate)
                     self._gap_total += lost
                     self._last_gap = lost
                     self._t_last = t_end
             return False
         samples = parse_raw(raw, keep_thread_frame=run.opts.threads)
         # Same-named threads would add up: never claim more ticks than the run's life.
+        # In cpu and gil mode py-spy writes (and counts: its "Samples:") only the on-CPU
+        # or GIL-holding instants, so idle ones cannot be told from lost ones here:
+        # Health.idle_unseen says so rather than calling idle time lost.
         ticks = min(estimate_ticks(samples, run.opts.mode), round((t_end - run.spawned) * rate))
         sampled_for = ticks / rate
         if run.started is not None:
@@ -330,9 +333,8 @@ class PySpySampler(SamplerLifecycle):
             if boundary is not None:
                 # A handed-over run that started sampling after the boundary left a gap.
                 gap += max(0.0, first_sample - boundary)
-            self._expected += (max(0.0, t_end - self._t_last) + overlap) * rate
+            self._count(t_end, ticks, (max(0.0, t_end - self._t_last) + overlap) * rate)
             self.overlap_seconds_total += overlap
-            self._ticks += ticks
             self._gap_total += gap
             self._last_gap = gap
             self._t_last = t_end

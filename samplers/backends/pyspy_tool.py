@@ -46,7 +46,8 @@ def pyspy_version(exe: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
-    """py-spy's own end-of-run count: sampling ticks taken (idle ones included)."""
+    """py-spy's own end-of-run count: the instants it kept (without --idle, only those
+    where some thread was active) and the instants it could not read."""
 
     samples: int
     errors: int

@@ -299,6 +299,10 @@ def _health(c: _Checker, raw: object) -> Health:
             kwargs[f.name] = c.int_(raw, f.name)
         elif f.name == "backend":
             kwargs[f.name] = c.str_(raw[f.name], f.name)
+        elif f.name == "idle_unseen":
+            if not isinstance(raw[f.name], bool):
+                raise c.fail("idle_unseen must be true or false")
+            kwargs[f.name] = raw[f.name]
         elif f.name in ("gil_held", "active_threads"):
             kwargs[f.name] = c.num(raw, f.name, True)
         else:

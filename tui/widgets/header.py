@@ -25,7 +25,7 @@ class HeaderInfo:
     mode: str = "cpu"
     pending_mode: str | None = None  # asked for, applies from the next chunk
     rate: float = 0.0
-    achieved_rate: float = 0.0
+    achieved_rate: float | None = 0.0  # None: not known (idle instants unseen)
     coverage: float | None = None
     window_s: float | None = 30.0
     state: str = STATE_STARTING
@@ -95,7 +95,9 @@ class FlametopHeader(Widget):
             parts.append(f"process {clean(info.process, 24 if compact else 40)}")
         if info.note:  # next to the mode it explains, before numbers that may be cut
             parts.append(info.note)
-        if info.rate:
+        if info.rate and info.achieved_rate is None:
+            parts.append(f"{info.rate:g} Hz")
+        elif info.rate:
             parts.append(f"{info.achieved_rate:.0f}/{info.rate:g} Hz")
         if info.coverage is not None:
             parts.append(f"{info.coverage * 100:.0f}%" + (" cov" if compact else " coverage"))

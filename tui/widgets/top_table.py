@@ -123,11 +123,6 @@ class TopTable(ScrollView, can_focus=True):
             super().__init__()
             self.frame = frame
 
-    class SortChanged(Message):
-        def __init__(self, sort_by: SortKey) -> None:
-            super().__init__()
-            self.sort_by = sort_by
-
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._snapshot: Snapshot | None = None
@@ -160,8 +155,7 @@ class TopTable(ScrollView, can_focus=True):
         if offset.y == 0:
             column = column_at(self._columns, offset.x + round(self.scroll_x))
             if column is not None and column.name in SORT_KEYS:
-                self.sort_by = column.name  # type: ignore[assignment]
-                self.post_message(self.SortChanged(self.sort_by))
+                self.sort_by = column.name
             return
         row = self._row_at(offset.y)
         if row is not None and 0 <= row < len(self._rows):
@@ -285,7 +279,7 @@ class TopTable(ScrollView, can_focus=True):
         self.virtual_size = Size(table_width(columns), 1 + len(rows))
         cursor = max(0, min(self._cursor, len(rows) - 1))
         if self._follow_selection and selected in self._frames:
-            cursor = self._frames.index(selected)  # type: ignore[arg-type]
+            cursor = self._frames.index(selected)
         self.move_cursor(row=cursor, scroll=cursor != self._cursor)
 
     def _announce(self) -> None:
