@@ -3,14 +3,15 @@
 Recent time is kept per bucket (1 s by default); whole minutes that fall behind the
 fine horizon are merged into one per-minute bucket; per-minute buckets beyond a bound are
 merged into a single "ancient" aggregate. Counts are never dropped, only coarsened, so the
-"everything" window stays exact while the number of buckets stays bounded.
+"everything" window stays exact while the number of buckets stays bounded. The store also
+says which buckets make up a window (`BucketStore.window`).
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 _FAR_PAST = -(1 << 62)
 
@@ -210,3 +211,49 @@ class BucketStore:
             if overlap > 0 and overlap >= 0.5 * min(b.t1 - b.t0, t1 - t0):
                 out.append(b)
         return out
+
+    def window(
+        self,
+        first_t: float | None,
+        last_t: float | None,
+        window_s: float | None,
+        end_t: float | None,
+    ) -> tuple[list[Bucket], float, float, float, float] | None:
+        """(buckets, t_start, t_end, history from, history to) of the window of
+        `window_s` seconds (None: everything) ending at `end_t` (None: live), for samples
+        seen from `first_t` to `last_t`.
+
+        A live window ends with the newest bucket that holds samples: a chunk lands in
+        the bucket of its midpoint, so the bucket of `last_t` is usually still empty and
+        would show as a dip at the end of every history."""
+        if first_t is None or last_t is None:
+            return None
+        bs = self.bucket_seconds
+        end = last_t if end_t is None else end_t
+        if end_t is None and self.fine:
+            # ... but it follows the clock: batches that brought no sample in this mode
+            # (a quiet target) still move last_t, and the window with it
+            end_index = max(self.newest_index, math.floor(end / bs) - 1)
+        else:
+            end_index = math.ceil(end / bs) - 1
+        stop = (end_index + 1) * bs
+        if window_s is None:
+            buckets = list(self.all_buckets())
+            if end_t is not None:
+                buckets = [b for b in buckets if b.t0 < end]
+            h_from = math.floor(first_t / bs) * bs
+            return buckets, first_t, end, h_from, max(stop, h_from + bs)
+        n = max(1, round(window_s / bs))
+        start = (end_index - n + 1) * bs
+        buckets = self.between(start, stop)
+        h_from = max(start, math.floor(first_t / bs) * bs)
+        return buckets, max(start, first_t), end, min(h_from, stop - bs), stop
+
+
+def merged(buckets: Iterable[Bucket]) -> dict[int, int]:
+    """The packed counts of `buckets` added up."""
+    out: dict[int, int] = {}
+    for b in buckets:
+        for key, count in b.counts.items():
+            out[key] = out.get(key, 0) + count
+    return out

@@ -1,34 +1,34 @@
-"""The state behind StackTree: interned stacks, time buckets, running and sliding folds,
-and the selections a snapshot is built from (window, thread filter, zoom, baseline).
+"""The state behind StackTree and the selections read off it: ingest (interning each
+(thread, stack) once and adding counts to time buckets), the running fold of everything,
+the sliding folds of live windows, and per snapshot the window's selection, the baseline
+and the history, each from a Scope the index resolved once (values passed down, no
+call back up).
 
-StackTree (samplers/tree/stacktree.py) owns one TreeData behind its lock and turns selections into
-Snapshot content; nothing here is thread-safe on its own.
+StackTree (samplers/tree/stacktree.py) owns one TreeData behind its lock and turns
+selections into Snapshot content; nothing here is thread-safe on its own.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from typing import cast
 
 from samplers.model import SampleBatch
-from samplers.tree.buckets import Bucket, BucketStore
+from samplers.tree.buckets import Bucket, BucketStore, merged
 from samplers.tree.history import BucketCounts, HistoryCache
-from samplers.tree.index import ROOT, THREAD_BITS, THREAD_MASK, StackIndex
-from samplers.tree.query import Folded, RunningFold, fold
+from samplers.tree.index import ROOT, THREAD_BITS, THREAD_MASK, Scope, StackIndex
+from samplers.tree.query import (
+    Folded,
+    RunningFold,
+    Selection,
+    fold,
+    fold_matching,
+    select,
+    split,
+    totals_each,
+)
 from samplers.tree.snapshot import View
 from samplers.tree.window import WindowFold
-
-
-@dataclass(slots=True)
-class Selection:
-    """Stacks chosen by window, thread and zoom, folded onto the trie."""
-
-    total: int  # samples after the thread filter, before zoom and function filter
-    stack_counts: dict[int, int] | None  # after thread filter and zoom; None: not built
-    folded: Folded
-    per_thread: dict[int, int]  # before the thread filter
 
 
 class TreeData:
@@ -102,112 +102,48 @@ class TreeData:
         self.all_samples += sum(c for _, c in entries)
         self.buckets.compact()
 
-    def window(self, view: View) -> tuple[list[Bucket], float, float, float, float] | None:
-        """(buckets, t_start, t_end, history from, history to) of the asked window.
-
-        A live window ends with the newest bucket that holds samples: a chunk lands in
-        the bucket of its midpoint, so the bucket of `last_t` is usually still empty and
-        would show as a dip at the end of every history."""
-        if self.first_t is None or self.last_t is None:
-            return None
-        bs = self.buckets.bucket_seconds
-        end = self.last_t if view.end_t is None else view.end_t
-        if view.end_t is None and self.buckets.fine:
-            # ... but it follows the clock: batches that brought no sample in this mode
-            # (a quiet target) still move last_t, and the window with it
-            end_index = max(self.buckets.newest_index, math.floor(end / bs) - 1)
-        else:
-            end_index = math.ceil(end / bs) - 1
-        stop = (end_index + 1) * bs
-        if view.window_s is None:
-            buckets = list(self.buckets.all_buckets())
-            if view.end_t is not None:
-                buckets = [b for b in buckets if b.t0 < end]
-            h_from = math.floor(self.first_t / bs) * bs
-            return buckets, self.first_t, end, h_from, max(stop, h_from + bs)
-        n = max(1, round(view.window_s / bs))
-        start = (end_index - n + 1) * bs
-        buckets = self.buckets.between(start, stop)
-        h_from = max(start, math.floor(self.first_t / bs) * bs)
-        return buckets, max(start, self.first_t), end, min(h_from, stop - bs), stop
-
-    def counts(self, pairs: Mapping[int, int], view: View) -> tuple[dict[int, int], dict[int, int]]:
-        """(stack id -> samples after the thread filter, thread id -> samples before it)."""
-        tids = self.index.selection(view.thread or None, view.process)
-        per_thread: dict[int, int] = {}
-        stack_counts: dict[int, int] = {}
-        for key, count in pairs.items():
-            tid = key & THREAD_MASK
-            per_thread[tid] = per_thread.get(tid, 0) + count
-            if tids is None or tid in tids:
-                sid = key >> THREAD_BITS
-                stack_counts[sid] = stack_counts.get(sid, 0) + count
-        return stack_counts, per_thread
-
-    def select(
-        self, pairs: Mapping[int, int] | None, view: View, g: int, nodes_wanted: bool = True
-    ) -> Selection:
-        """Window counts (None: everything) through the thread filter and zoom, folded."""
-        index = self.index
-        index.ensure(g)
-        if pairs is None and not view.thread and view.process is None and not view.zoom:
-            running = self.running_fold(g)
+    def select(self, pairs: Mapping[int, int] | None, scope: Scope) -> Selection:
+        """Window counts (None: everything) through the scope's thread filter and zoom,
+        folded; everything unscoped is the running fold, folded as samples arrived."""
+        if pairs is None and scope.plain:
+            running = self.running_fold(scope.g)
             return Selection(running.samples, None, running, dict(self.all_threads))
-        stack_counts, per_thread = self.counts(self.all if pairs is None else pairs, view)
-        total = sum(stack_counts.values())
-        root = self.zoom_root(view, g)
-        if root is None:
-            return Selection(total, {}, Folded(-1), per_thread)
-        if root != ROOT:
-            depth = len(view.zoom)
-            nodes = index.nodes[g]
-            stack_counts = {
-                s: c
-                for s, c in stack_counts.items()
-                if len(nodes[s]) >= depth and nodes[s][depth - 1] == root
-            }
-        folded = fold(stack_counts, index, g, root, nodes_wanted)
-        return Selection(total, stack_counts, folded, per_thread)
-
-    def zoom_root(self, view: View, g: int) -> int | None:
-        """The trie node View.zoom leads to (ROOT when not zoomed), None if no such path."""
-        if not view.zoom:
-            return ROOT
-        ids = [self.index.key_id(f, g) for f in view.zoom]
-        if None in ids:
-            return None
-        return self.index.tries[g].find([k for k in ids if k is not None])
+        return select(self.all if pairs is None else pairs, scope, self.index)
 
     def sliding(
-        self, buckets: list[Bucket], view: View, g: int, stack_filter: str | None = None
+        self,
+        buckets: list[Bucket],
+        scope: Scope,
+        window_s: float | None,
+        stack_filter: str | None = None,
     ) -> Selection:
         """A live window's selection from its sliding fold (see samplers/tree/window.py);
-        with `stack_filter`, of the stacks containing a matching function only."""
-        self.index.ensure(g)
-        root = self.zoom_root(view, g)
+        with `stack_filter` (the pattern the scope's filter flags were resolved from), of
+        the stacks containing a matching function only."""
+        root = scope.root
         if root is None:  # no such zoom path: an empty fold, but the window's own counts
-            return self.select(self.merge(buckets), view, g)
-        tids = self.index.selection(view.thread or None, view.process)
-        key = (g, view.window_s, tids, root, stack_filter)
+            return select(merged(buckets), scope, self.index)
+        filtered = stack_filter is not None
+        key = (scope.g, window_s, scope.tids, root, stack_filter)
         window = self.windows.get(key)
         if window is None:
             if len(self.windows) >= 6:  # a few live views at a time; bound the memory
                 self.windows.clear()
-            window = self.windows[key] = WindowFold(self.index, g, tids, root, stack_filter)
-        folded, per_thread, total = window.sync(buckets)
+            window = self.windows[key] = WindowFold(self.index, scope.g, scope.tids, root, filtered)
+        folded, per_thread, total = window.sync(buckets, scope.stack_ok)
         return Selection(total, None, folded, per_thread)
 
     def running_fold(self, g: int) -> Folded:
         running = self.running[g]
         if running is None:  # first by-line view: catch up from everything so far
-            stack_counts, _ = self.counts(self.all, View())
+            stack_counts, _ = split(self.all, None)
             running = self.running[g] = RunningFold(fold(stack_counts, self.index, g))
         return running.folded
 
     def thread_counts(self, view: View) -> dict[int, int]:
         """Samples per thread id in `view`'s window, whatever its thread, process, zoom
         and filter (what the thread chooser lists)."""
-        window = self.window(view)
+        window = self.buckets.window(self.first_t, self.last_t, view.window_s, view.end_t)
         if window is None:
             return {}
         buckets = window[0]
@@ -226,35 +162,28 @@ class TreeData:
                 out[tid] = out.get(tid, 0) + count
         return out
 
-    def merge(self, buckets: Iterable[Bucket]) -> dict[int, int]:
-        merged: dict[int, int] = {}
-        for b in buckets:
-            for key, count in b.counts.items():
-                merged[key] = merged.get(key, 0) + count
-        return merged
-
-    def baseline(self, view: View, g: int) -> tuple[Selection, Folded] | None:
+    def baseline(self, view: View, scope: Scope) -> tuple[Selection, Folded] | None:
         """The baseline selection: `view.baseline`'s window (everything when None), same
-        thread filter and zoom; and its icicle fold, with the function filter applied too
-        so node shares compare like with like. None when it holds no samples."""
-        pairs = None if view.baseline is None else self.merge(self.buckets.between(*view.baseline))
-        sel = self.select(pairs, replace(view, filter=None), g)
+        thread filter and zoom (`scope`, resolved on this tree's index); and its icicle
+        fold, with the function filter applied too so node shares compare like with
+        like. None when it holds no samples."""
+        pairs = None if view.baseline is None else merged(self.buckets.between(*view.baseline))
+        sel = self.select(pairs, scope)
         if sel.total == 0 or sel.folded.root < 0:
             return None
         icicle = sel.folded
         if view.filter:
             counts = sel.stack_counts
             if counts is None:
-                counts = self.select(self.all, view, g, nodes_wanted=False).stack_counts or {}
-            ok = self.index.stack_matches(view.filter, g)
-            icicle = fold({s: c for s, c in counts.items() if ok[s]}, self.index, g, icicle.root)
+                counts = select(self.all, scope, self.index, nodes_wanted=False).stack_counts
+            icicle = fold_matching(counts or {}, scope, self.index, icicle.root)
         return sel, icicle
 
     def history(
         self,
         buckets: list[Bucket],
         view: View,
-        g: int,
+        scope: Scope,
         wanted: set[int],
         h_from: float,
         h_to: float,
@@ -262,24 +191,29 @@ class TreeData:
         """Share per history point of each function key in `wanted`."""
         # New threads can match a thread pattern, so the thread count is part of the key.
         scoped = bool(view.thread) or view.process is not None
+        g = scope.g
         config = (g, view.thread, view.process, view.zoom, len(self.index.threads) if scoped else 0)
-        plain = replace(view, filter=None)
-        counted: list[BucketCounts] = []
-        default = g == 0 and not scoped and not view.zoom
-        for b in buckets:
+        default = g == 0 and scope.plain
+        # Buckets not counted yet for this configuration are folded in one pass.
+        missing = [
+            b for b in buckets if (b.func_totals is None if default else config not in b.cache)
+        ]
+        each = totals_each([b.counts for b in missing], scope, self.index)
+        for b, (total, by_key) in zip(missing, each, strict=True):
             if default:
-                if b.func_totals is None:
-                    b.func_totals = dict(self.select(b.counts, plain, 0, False).folded.total_by_key)
-                counted.append(BucketCounts(b.t0, b.t1, (id(b), b.version), b.total, b.func_totals))
-                continue
-            cached = cast("tuple[int, dict[int, int]] | None", b.cache.get(config))
-            if cached is None:
+                b.func_totals = dict(by_key)
+            else:
                 if len(b.cache) >= 4:  # a few views at once at most; keep memory bounded
                     b.cache.clear()
-                sel = self.select(b.counts, plain, g, nodes_wanted=False)
-                cached = (sel.total, sel.folded.total_by_key)
-                b.cache[config] = cached
-            counted.append(BucketCounts(b.t0, b.t1, (id(b), b.version), cached[0], cached[1]))
+                b.cache[config] = (total, by_key)
+        counted: list[BucketCounts] = []
+        for b in buckets:
+            ident = (id(b), b.version)
+            if default:
+                counted.append(BucketCounts(b.t0, b.t1, ident, b.total, b.func_totals or {}))
+            else:
+                total, by_key = cast("tuple[int, dict[int, int]]", b.cache[config])
+                counted.append(BucketCounts(b.t0, b.t1, ident, total, by_key))
         cache = self.histories.get((config, view.window_s))
         if cache is None:
             if len(self.histories) >= 4:

@@ -6,15 +6,19 @@ per distinct stack, not once per sample.
 
 Two granularities of function identity exist side by side: 0 is function+file (the
 default), 1 is function+file+line (`View.by_line`). Each has its own key table and trie.
+A View's thread, process, zoom and filter are resolved here once per snapshot (`Scope`),
+so the folds above read plain values instead of asking the index again.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from samplers.model import Frame, Stack
 from samplers.processes import process_roots
+from samplers.tree.snapshot import View
 
 THREAD_BITS = 24  # a bucket key packs (stack id, thread id) into one int: cheap to hash
 THREAD_MASK = (1 << THREAD_BITS) - 1
@@ -33,6 +37,21 @@ def text_matcher(pattern: str) -> Callable[[str], bool]:
         needle = pattern.lower()
         return lambda text: needle in text.lower()
     return lambda text: rx.search(text) is not None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Scope:
+    """A View's thread, process, zoom and filter resolved against the index once per
+    snapshot, so the folds below take plain values instead of asking the index again."""
+
+    g: int  # granularity: 0 function+file, 1 by line
+    plain: bool  # no thread, process or zoom: every stack of every thread
+    tids: frozenset[int] | None  # thread ids chosen (None: all)
+    root: int | None  # trie node the zoom leads to (ROOT: not zoomed; None: no such path)
+    depth: int  # length of the zoom path
+    stack_ok: list[bool] | None  # per stack id: holds a function matching the filter
+    func_ok: list[bool] | None  # per function key: matches the filter
+    keys: list[Frame]  # function identity per key id of granularity g
 
 
 class Trie:
@@ -173,6 +192,33 @@ class StackIndex:
             nodes.append(trie.insert(path))
             funcs_in.append(tuple(dict.fromkeys(path)))
         return len(nodes) - start
+
+    def scope(self, view: View, g: int) -> Scope:
+        """`view` resolved for granularity `g`; every stack so far is placed in trie `g`."""
+        self.ensure(g)
+        stack_ok = func_ok = None
+        if view.filter:
+            stack_ok = self.stack_matches(view.filter, g)
+            func_ok = self.func_matches(view.filter, g)
+        return Scope(
+            g,
+            not view.thread and view.process is None and not view.zoom,
+            self.selection(view.thread or None, view.process),
+            self.zoom_root(view.zoom, g),
+            len(view.zoom),
+            stack_ok,
+            func_ok,
+            self.keys(g),
+        )
+
+    def zoom_root(self, zoom: Sequence[Frame], g: int) -> int | None:
+        """The trie node `zoom` leads to (ROOT when empty), None if no such path."""
+        if not zoom:
+            return ROOT
+        ids = [self.key_id(f, g) for f in zoom]
+        if None in ids:
+            return None
+        return self.tries[g].find([k for k in ids if k is not None])
 
     def func_matches(self, pattern: str, g: int) -> list[bool]:
         """Per key id of granularity g: does the function or file name match `pattern`?"""

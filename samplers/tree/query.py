@@ -1,6 +1,7 @@
-"""Pure computations behind `StackTree.snapshot`: folding stack counts onto the trie
-(node totals for the icicle, own/total per function for the table) and building the
-immutable, pruned call tree.
+"""Pure computations behind `StackTree.snapshot`: choosing a window's stacks by a
+resolved Scope (thread filter, zoom, function filter), folding their counts onto the
+trie (node totals for the icicle, own/total per function for the table) and building
+the immutable, pruned call tree with its baseline deltas.
 
 Each distinct stack carries its trie nodes and its distinct function keys as int tuples
 (samplers/tree/index.py), so folding is a walk over short tuples; stacks seen once in
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 from samplers.model import Frame
-from samplers.tree.index import ROOT, StackIndex, Trie
+from samplers.tree.index import ROOT, THREAD_BITS, THREAD_MASK, Scope, StackIndex, Trie
 from samplers.tree.snapshot import CallNode
 
 _FEW = 8  # up to this many samples, a stack's path is repeated for Counter
@@ -31,6 +32,73 @@ class Folded:
     own: dict[int, int] = field(default_factory=dict)  # node -> samples ending there
     own_by_key: dict[int, int] = field(default_factory=dict)  # function key -> own
     total_by_key: dict[int, int] = field(default_factory=dict)  # recursion counted once
+
+
+@dataclass(slots=True)
+class Selection:
+    """Stacks chosen by window, thread and zoom, folded onto the trie."""
+
+    total: int  # samples after the thread filter, before zoom and function filter
+    stack_counts: dict[int, int] | None  # after thread filter and zoom; None: not built
+    folded: Folded
+    per_thread: dict[int, int]  # before the thread filter
+
+
+def split(
+    pairs: Mapping[int, int], tids: frozenset[int] | None
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Packed (stack, thread) counts as (stack id -> samples of the threads `tids`,
+    thread id -> samples of every thread)."""
+    per_thread: dict[int, int] = {}
+    stack_counts: dict[int, int] = {}
+    for key, count in pairs.items():
+        tid = key & THREAD_MASK
+        per_thread[tid] = per_thread.get(tid, 0) + count
+        if tids is None or tid in tids:
+            sid = key >> THREAD_BITS
+            stack_counts[sid] = stack_counts.get(sid, 0) + count
+    return stack_counts, per_thread
+
+
+def select(
+    pairs: Mapping[int, int], scope: Scope, index: StackIndex, nodes_wanted: bool = True
+) -> Selection:
+    """Packed counts through the scope's thread filter and zoom, folded."""
+    stack_counts, per_thread = split(pairs, scope.tids)
+    total = sum(stack_counts.values())
+    root = scope.root
+    if root is None:
+        return Selection(total, {}, Folded(-1), per_thread)
+    if root != ROOT:
+        depth = scope.depth
+        nodes = index.nodes[scope.g]
+        stack_counts = {
+            s: c
+            for s, c in stack_counts.items()
+            if len(nodes[s]) >= depth and nodes[s][depth - 1] == root
+        }
+    folded = fold(stack_counts, index, scope.g, root, nodes_wanted)
+    return Selection(total, stack_counts, folded, per_thread)
+
+
+def totals_each(
+    each: list[Mapping[int, int]], scope: Scope, index: StackIndex
+) -> list[tuple[int, dict[int, int]]]:
+    """(thread-filtered total, samples per function key) of each packed count map."""
+    out: list[tuple[int, dict[int, int]]] = []
+    for pairs in each:
+        sel = select(pairs, scope, index, nodes_wanted=False)
+        out.append((sel.total, sel.folded.total_by_key))
+    return out
+
+
+def fold_matching(
+    stack_counts: Mapping[int, int], scope: Scope, index: StackIndex, root: int
+) -> Folded:
+    """Fold only the stacks holding a function that matches the scope's filter."""
+    ok = scope.stack_ok
+    chosen = stack_counts if ok is None else {s: c for s, c in stack_counts.items() if ok[s]}
+    return fold(chosen, index, scope.g, root)
 
 
 def fold(

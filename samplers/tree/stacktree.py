@@ -1,13 +1,16 @@
 """StackTree: the rolling, time-bucketed aggregate of every sample, and the immutable
-`Snapshot`s the UI renders.
+`Snapshot`s the UI renders. With ModeTrees (samplers/tree/modes.py) the only entry to
+samplers/tree/; it owns the lock, the snapshot caches and the assembly of a snapshot.
 
 Ingest (samplers/tree/data.py) interns each (thread, stack) once, adds integer counts to
 time buckets that are compacted as they age (samplers/tree/buckets.py), and keeps
-"everything" folded as it goes. A snapshot takes its window's fold -- that running one, a
-sliding one kept current bucket by bucket for live windows (samplers/tree/window.py), or
-a fresh one for a window in the past -- and reads the rows, the pruned call tree
-(samplers/tree/query.py), history (samplers/tree/history.py) and baseline deltas off it.
-Percentages are shares of `Snapshot.total_samples`, so none can exceed 100%.
+"everything" folded as it goes. A snapshot asks the buckets which make up its window,
+has the index resolve the View once (a `Scope`: threads, zoom root, filter flags), then
+takes its window's fold -- that running one, a sliding one kept current bucket by bucket
+for live windows (samplers/tree/window.py), or a fresh one for a window in the past --
+and reads the rows, the pruned call tree (samplers/tree/query.py), history
+(samplers/tree/history.py) and baseline deltas off it, passing values down, never asked
+for back. Percentages are shares of `Snapshot.total_samples`, so none can exceed 100%.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from dataclasses import dataclass
 
 from samplers.model import Health, SampleBatch, SystemReading
 from samplers.processes import process_label
+from samplers.tree.buckets import merged
 from samplers.tree.data import TreeData
 from samplers.tree.index import StackIndex
-from samplers.tree.query import NodeDelta, build_calltree, fold
+from samplers.tree.query import NodeDelta, build_calltree, fold_matching
 from samplers.tree.snapshot import CallNode, FunctionStat, ProcessStat, Snapshot, ThreadStat, View
 
 # The table lists at most this many functions by own plus this many by total (after the
@@ -197,8 +201,7 @@ class StackTree:
         data = self._data
         index = data.index
         trie = index.tries[g]
-        keys = index.keys(g)
-        window = data.window(view)
+        window = data.buckets.window(data.first_t, data.last_t, view.window_s, view.end_t)
         if window is None:
             root = CallNode(view.zoom[-1] if view.zoom else None, 0, 0, ())
             return _Content(0.0, 0.0, 0, (), root, (), ())
@@ -208,23 +211,23 @@ class StackTree:
         everything = view.end_t is None and (
             view.window_s is None or len(buckets) == len(data.buckets)
         )
-        if everything and not view.thread and view.process is None and not view.zoom:
-            sel = data.select(None, view, g)
+        scope = index.scope(view, g)  # thread, process, zoom and filter, resolved once
+        keys = scope.keys
+        if everything and scope.plain:
+            sel = data.select(None, scope)
         elif view.end_t is None:
-            sel = data.sliding(buckets, view, g)
+            sel = data.sliding(buckets, scope, view.window_s)
         else:
-            sel = data.select(data.merge(buckets), view, g)
+            sel = data.select(merged(buckets), scope)
         folded = sel.folded
         own_by_key, total_by_key = folded.own_by_key, folded.total_by_key
         icicle = folded
-        if view.filter and folded.root >= 0:
+        if scope.func_ok is not None and folded.root >= 0:
             if view.end_t is None:
-                icicle = data.sliding(buckets, view, g, view.filter).folded
+                icicle = data.sliding(buckets, scope, view.window_s, view.filter).folded
             else:
-                ok = index.stack_matches(view.filter, g)
-                counts = sel.stack_counts or {}
-                icicle = fold({s: c for s, c in counts.items() if ok[s]}, index, g, folded.root)
-            flags = index.func_matches(view.filter, g)
+                icicle = fold_matching(sel.stack_counts or {}, scope, index, folded.root)
+            flags = scope.func_ok
             shown = [k for k in total_by_key if flags[k]]
         else:
             shown = list(total_by_key)
@@ -244,11 +247,13 @@ class StackTree:
         base = None
         if view.baseline is not None or baseline_of is not None:
             with base_tree._lock:
-                base = base_tree._data.baseline(view, g)
+                base_data = base_tree._data
+                base_scope = scope if base_data is data else base_data.index.scope(view, g)
+                base = base_data.baseline(view, base_scope)
         if base is not None and n > 0:
             base_sel, base_icicle = base
             base_index = base_tree._data.index
-            base_keys = base_index.keys(g)
+            base_keys = base_scope.keys
             before = {base_keys[k]: c for k, c in base_sel.folded.total_by_key.items()}
             nb = base_sel.total
             for k in shown:
@@ -259,7 +264,7 @@ class StackTree:
         # sparklines than that at once, and each costs a tuple per point.
         wanted = set(shown[:HISTORY_ROWS])
         wanted.update(heapq.nlargest(HISTORY_ROWS, shown, key=lambda k: (total_by_key[k], -k)))
-        history = data.history(buckets, view, g, wanted, h_from, h_to)
+        history = data.history(buckets, view, scope, wanted, h_from, h_to)
         rate = data.rate if data.rate > 0 else 1.0
         functions = tuple(
             FunctionStat(

@@ -88,13 +88,13 @@ class WindowFold:
         g: int,
         tids: frozenset[int] | None,
         root: int,
-        stack_filter: str | None = None,
+        filtered: bool = False,
     ) -> None:
         self.index = index
         self.g = g
         self.tids = tids
         self.root = root
-        self.stack_filter = stack_filter  # fold only stacks with a function matching it
+        self.filtered = filtered  # only stacks flagged by `sync`'s stack_ok are folded
         self._stack_ok: list[bool] | None = None
         self._reset()
 
@@ -147,10 +147,13 @@ class WindowFold:
         self.folded = fold(chosen, self.index, self.g, self.root)
         self.members = {id(b): (b, b.version) for b in buckets}
 
-    def sync(self, buckets: list[Bucket]) -> tuple[Folded, dict[int, int], int]:
-        """(folded, per-thread counts, thread-filtered total) of exactly `buckets`."""
-        if self.stack_filter is not None:
-            self._stack_ok = self.index.stack_matches(self.stack_filter, self.g)
+    def sync(
+        self, buckets: list[Bucket], stack_ok: list[bool] | None = None
+    ) -> tuple[Folded, dict[int, int], int]:
+        """(folded, per-thread counts, thread-filtered total) of exactly `buckets`; when
+        the fold is filtered, `stack_ok` flags (per stack id) the stacks it folds."""
+        if self.filtered:
+            self._stack_ok = stack_ok
         closed = {id(b): b for b in buckets[:-1]}
         if any(b.version != v for b, v in self.members.values()):
             self._reset()  # a member changed after it was counted (late data): start over
