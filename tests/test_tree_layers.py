@@ -60,6 +60,35 @@ def tree_imports() -> dict[str, set[str]]:
     return out
 
 
+ROOT = TREE.parent.parent
+# What the rest of flametop may import from samplers/tree/: the entry points and the
+# frozen values they hand out. tui/saving.py shares the index's text matcher (one rule
+# for what a typed pattern matches, in the table and in saved files).
+ENTRY = frozenset({"stacktree", "modes", "snapshot"})
+SHARED = frozenset({("tui/saving.py", "index")})
+
+
+def outside_imports() -> set[tuple[str, str]]:
+    """(file, tree module) for each import of samplers/tree/ from outside it."""
+    found: set[tuple[str, str]] = set()
+    for top in ("samplers", "tui", "bench"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            if TREE in path.parents:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    parts = node.module.split(".")
+                    if parts[:2] == ["samplers", "tree"]:
+                        names = parts[2:3] or [a.name for a in node.names]
+                        found.update((str(path.relative_to(ROOT)), n) for n in names)
+                elif isinstance(node, ast.Import):
+                    for a in node.names:
+                        parts = a.name.split(".")
+                        if parts[:2] == ["samplers", "tree"] and len(parts) > 2:
+                            found.add((str(path.relative_to(ROOT)), parts[2]))
+    return found
+
+
 @dataclass
 class Trace:
     sequence: list[str]  # module of every Python call inside samplers/tree/, in order
@@ -155,6 +184,14 @@ def test_tree_modules_import_only_lower_layers() -> None:
     assert set(imports) == set(LEVEL), "declare each samplers/tree module in LAYERS"
     upward = {(m, dep) for m, deps in imports.items() for dep in deps if LEVEL[dep] <= LEVEL[m]}
     assert upward == set()
+
+
+def test_the_rest_of_flametop_enters_the_tree_only_through_its_entry_points() -> None:
+    # GIVEN every import of samplers/tree/ from the engine, the UI and the benchmarks
+    found = outside_imports()
+    # THEN each names StackTree's or ModeTrees' module or the frozen snapshot values
+    assert {(f, m) for f, m in found if m not in ENTRY} <= SHARED
+    assert any(m == "stacktree" for _, m in found)
 
 
 def test_a_snapshot_calls_only_downwards() -> None:

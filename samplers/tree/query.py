@@ -241,13 +241,14 @@ class NodeDelta:
         self,
         index: StackIndex,
         base: StackIndex,
-        g: int,
+        scope: Scope,
         base_totals: dict[int, int],
         n: int,
         nb: int,
     ) -> None:
+        g = scope.g
         self._trie = index.tries[g]
-        self._keys = index.keys(g)
+        self._keys = scope.keys
         self._base = base
         self._g = g
         self._base_totals = base_totals

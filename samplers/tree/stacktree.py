@@ -258,7 +258,7 @@ class StackTree:
             nb = base_sel.total
             for k in shown:
                 fn_delta[k] = 100.0 * (total_by_key[k] / n - before.get(keys[k], 0) / nb)
-            node_delta = NodeDelta(index, base_index, g, base_icicle.totals, n, nb)
+            node_delta = NodeDelta(index, base_index, scope, base_icicle.totals, n, nb)
 
         # History only for the hottest rows by own and by total: no screen shows more
         # sparklines than that at once, and each costs a tuple per point.
