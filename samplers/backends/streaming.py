@@ -12,6 +12,7 @@ the sampler is re-attached (counted as a restart).
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 
 import psutil
@@ -37,6 +38,9 @@ FIRST_BATCH_SECONDS = 0.05  # the first goes sooner: a table within a moment of 
 HEALTH_SECONDS = 5.0  # coverage and rate are over this much recent time, not since start
 ATTACH_SECONDS = 1.0  # a process started a moment ago may need this long to load Python
 BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # re-attach after the sampling thread failed
+# Unreadable instants are counted always, told at most this often: with --nonblocking
+# py-spy races the running target and some reads fail now and then by design.
+READ_ERROR_EVERY_S = 30.0
 
 
 def available() -> bool:
@@ -90,6 +94,7 @@ class StreamingSampler(SamplerLifecycle):
         self._names: dict[tuple[int, int], str] = {}
         self._built: dict[tuple[int, int, int], tuple[str, Stack]] = {}
         self._built_any = False  # no batch handed over since the last attach
+        self._read_error_quiet_until = 0.0  # monotonic time the next read error is told
         # (t_start, t_end, instants, GIL-held samples, active samples) of recent batches
         self._recent: deque[tuple[float, float, int, int, int]] = deque()
         self._late_total = 0
@@ -266,8 +271,10 @@ class StreamingSampler(SamplerLifecycle):
             self._samples_total += n_ticks
             self._expected_total += (t_end - t_start) * self._opts.rate
             self._ticks = self._samples_total
-        if last_error:
-            self._note_error(f"could not read the target at {n_errors} instants: {last_error}")
+        if last_error and time.monotonic() >= self._read_error_quiet_until:
+            self._read_error_quiet_until = time.monotonic() + READ_ERROR_EVERY_S
+            why = " (now and then expected with --nonblocking)" if self._opts.nonblocking else ""
+            self._note_error(f"some instants could not be read{why}: {last_error}")
         del missed  # counted through coverage: missed slots are asked for, not taken
         self._queue.put(batch)
         if self.on_news is not None:
