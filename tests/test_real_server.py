@@ -70,3 +70,27 @@ def test_top_at_80x24_with_no_color_on_a_loaded_server(pane: tuple[Pane, Path]) 
         assert _colour_codes(p.screen_with_codes()) == set()
         p.keys("q")
         assert wait_rc(rc_file) == 0
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
+def test_top_on_a_prefork_master_scopes_to_one_worker_with_p(pane: tuple[Pane, Path]) -> None:
+    p, tmp_path = pane
+    # GIVEN flametop top --subprocesses on the master of a loaded pre-fork server, 80×24
+    with prefork_server(tmp_path) as server:
+        workers = set(server.workers())
+        args = ["top", "--subprocesses", "--pid", str(server.master), "--save-dir", str(tmp_path)]
+        rc_file = start(p, tmp_path, args, size=(80, 24))
+        p.wait_for(lambda s: "find_emails" in top_row(s), timeout=20)
+        # WHEN the user opens the process chooser and picks the first process listed
+        p.keys("P")
+        chooser = p.wait_for(lambda s: "all processes" in s, timeout=10)
+        assert sum(str(w) in chooser for w in workers) >= 2, chooser
+        p.keys("Down", "Enter")
+        # THEN the header and the table name that process, one of the workers, and its
+        # hot function still leads
+        screen = p.wait_for(lambda s: "process " in s.splitlines()[0], timeout=10)
+        chosen = re.search(r"process (\d+)", screen.splitlines()[0])
+        assert chosen and int(chosen.group(1)) in workers, screen
+        assert "find_emails" in top_row(p.wait_for(lambda s: "find_emails" in top_row(s), 10))
+        p.keys("q")
+        assert wait_rc(rc_file) == 0
