@@ -129,6 +129,7 @@ class Icicle(Widget, can_focus=True):
         self._grid_key: object = None
         self._strips_key: object = None
         self._strips: list[Strip] = []
+        self._styles: IcicleStyles | None = None  # read once per style change, not per paint
 
     # --- public -----------------------------------------------------------------------
 
@@ -249,13 +250,24 @@ class Icicle(Widget, can_focus=True):
             return self._strips[y]
         return Strip.blank(width, self.rich_style)
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None  # a theme, focus or CSS change: read the styles again
+        self._strips_key = None
+
+    def _current_styles(self) -> IcicleStyles:
+        # reading component styles is most of a repaint's cost (5 times a second)
+        if self._styles is None:
+            self._styles = IcicleStyles(
+                base=self.rich_style,
+                cursor=self.get_component_rich_style("icicle--cursor", partial=True),
+                highlight=self.get_component_rich_style("icicle--highlight", partial=True),
+                status=self.get_component_rich_style("icicle--status", partial=True),
+            )
+        return self._styles
+
     def _render_strips(self, width: int, height: int) -> list[Strip]:
-        styles = IcicleStyles(
-            base=self.rich_style,
-            cursor=self.get_component_rich_style("icicle--cursor", partial=True),
-            highlight=self.get_component_rich_style("icicle--highlight", partial=True),
-            status=self.get_component_rich_style("icicle--status", partial=True),
-        )
+        styles = self._current_styles()
         grid = self._current_grid()
         if grid is not None:
             self._scroll = clamp_scroll(self._scroll, self._visible_rows(), len(grid.rows))
