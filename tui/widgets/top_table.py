@@ -272,8 +272,12 @@ class TopTable(ScrollView, can_focus=True):
             if texts is None and snap is not None:
                 texts = self._texts[stat.key] = cell_values(stat, snap, columns)
             rows.append(texts or ())
-        if rows != self._rows:
+        if len(rows) != len(self._rows):
             self.refresh()
+        else:  # repaint only the rows whose texts changed: most stay put between snapshots
+            for rank, (now, before) in enumerate(zip(rows, self._rows, strict=True)):
+                if now != before:
+                    self.refresh_line(1 + rank)  # line 0 is the header
         self._rows = rows
         self._frames = [stat.key for stat in stats]
         self.virtual_size = Size(table_width(columns), 1 + len(rows))
@@ -323,7 +327,8 @@ class TopTable(ScrollView, can_focus=True):
         self._paint = None  # a theme, focus or CSS change: read the styles again
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._paint = self._current_paint()  # once per paint, not once per line
+        if self._paint is None:  # read once per style change: it is most of a repaint
+            self._paint = self._current_paint()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
