@@ -5,12 +5,15 @@ PY_SPY_VERSION: str
 
 class AttachError(Exception): ...
 
-# t_start, t_end, ticks, late, missed, errors, last_error, new frames (function, file,
-# line), new stacks (frame ids, root first), thread names (pid, tid, name), counts
-# (pid, tid, stack id, active, gil, count)
+# t_start, t_end, ticks, late, missed, processes, errors, last_error, new frames
+# (function, file, line), new stacks (frame ids, root first), thread names (pid, tid,
+# name), counts (pid, tid, stack id, active, gil, count). Each process is sampled at
+# instants of its own: ticks, late and missed are summed over them, processes says how
+# many were attached (the most at once during the batch).
 Batch = tuple[
     float,
     float,
+    int,
     int,
     int,
     int,

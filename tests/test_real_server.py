@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,9 @@ from support_server import prefork_server
 from support_targets import run_flametop
 from support_tmux import Pane, start, top_row, wait_rc
 
+from samplers.backends.streaming import StreamingSampler
 from samplers.formats import read_profile
+from samplers.model import SampleBatch, SamplingOptions
 from samplers.session.record import hottest
 
 pytestmark = [pytest.mark.pyspy, pytest.mark.slow]
@@ -94,3 +98,40 @@ def test_top_on_a_prefork_master_scopes_to_one_worker_with_p(pane: tuple[Pane, P
         assert "find_emails" in top_row(p.wait_for(lambda s: "find_emails" in top_row(s), 10))
         p.keys("q")
         assert wait_rc(rc_file) == 0
+
+
+def test_subprocesses_samples_each_loaded_worker_as_often_as_the_idle_master(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a pre-fork server whose four workers are busy serving
+    with prefork_server(tmp_path) as server:
+        workers = set(server.workers())
+        # WHEN the in-process sampler attaches to its master with --subprocesses
+        sampler = StreamingSampler(server.master, SamplingOptions(subprocesses=True))
+        sampler.start()
+        try:
+            batches: list[SampleBatch] = []
+            end = time.monotonic() + 4.0
+            while time.monotonic() < end and not sampler.finished:
+                batch = sampler.poll(0.3)
+                if batch is not None:
+                    batches.append(batch)
+        finally:
+            sampler.stop()
+        health = sampler.health
+    # each process's main thread is read once at every instant sampled of that process
+    instants: Counter[int] = Counter()
+    for batch in batches:
+        seen = batch.view("wall")
+        assert seen is not None
+        for s in seen.samples:
+            if s.thread == "MainThread" and s.pid is not None:
+                instants[s.pid] += s.count
+    # THEN every worker is sampled, and a busy worker (which py-spy must stop and walk)
+    # gets about as many instants as the busiest process: each is read on its own
+    assert workers <= set(instants), (workers, instants)
+    busiest = max(instants.values())
+    assert all(instants[w] >= busiest / 3 for w in workers | {server.master}), instants
+    # AND the health counts every process's instants, not only the master's, so its
+    # coverage speaks for the workers too
+    assert health.samples >= sum(instants.values()), (health.samples, instants)

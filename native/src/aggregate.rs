@@ -27,9 +27,16 @@ pub struct CountKey {
 pub struct Batch {
     pub t_start: f64,
     pub t_end: f64,
+    /// Sampling instants summed over the processes: each process is read at instants of
+    /// its own (one sampling thread each), so with 3 processes a second at 100 Hz asks
+    /// for 300.
     pub ticks: u64,
     pub late: u64,
     pub missed: u64,
+    /// The most processes attached at once during the batch: `ticks` were asked of this
+    /// many (a process attached or gone mid-batch counts as there all along, so coverage
+    /// errs low, never high).
+    pub processes: u32,
     pub errors: u64,
     pub last_error: Option<String>,
     pub new_frames: Vec<FrameKey>,
@@ -54,6 +61,8 @@ pub struct Aggregate {
     ticks: u64,
     late: u64,
     missed: u64,
+    attached: u32,
+    processes: u32,
     errors: u64,
     last_error: Option<String>,
 }
@@ -115,13 +124,26 @@ impl Aggregate {
         *self.counts.entry(key).or_insert(0) += 1;
     }
 
-    /// A sampling instant ended at `t` (seconds since the epoch). `late`: taken after its
-    /// slot ended; `missed`: slots skipped before it because sampling fell behind.
+    /// A sampling instant of one process ended at `t` (seconds since the epoch). `late`:
+    /// taken after its slot ended; `missed`: slots skipped before it because its sampling
+    /// fell behind.
     pub fn tick(&mut self, t: f64, late: bool, missed: u64) {
         self.ticks += 1;
         self.late += late as u64;
         self.missed += missed;
-        self.t_end = t;
+        // processes tick from threads of their own: the batch ends at the latest
+        self.t_end = self.t_end.max(t);
+    }
+
+    /// A process's sampling thread attached (it ticks from now on).
+    pub fn attached(&mut self) {
+        self.attached += 1;
+        self.processes = self.processes.max(self.attached);
+    }
+
+    /// A process's sampling thread ended (the batch still counts it: it was there).
+    pub fn detached(&mut self) {
+        self.attached = self.attached.saturating_sub(1);
     }
 
     pub fn error(&mut self, message: String) {
@@ -146,6 +168,7 @@ impl Aggregate {
             ticks: self.ticks,
             late: self.late,
             missed: self.missed,
+            processes: self.processes,
             errors: self.errors,
             last_error: self.last_error.take(),
             new_frames: self.frames[self.frames_sent..].to_vec(),
@@ -159,6 +182,7 @@ impl Aggregate {
         self.ticks = 0;
         self.late = 0;
         self.missed = 0;
+        self.processes = self.attached;
         self.errors = 0;
         batch
     }
@@ -234,6 +258,28 @@ mod tests {
         let batch = agg.take();
         assert_eq!(batch.counts.len(), 3);
         assert_eq!(batch.counts.iter().map(|c| c.1).sum::<u32>(), 3);
+    }
+
+    #[test]
+    fn a_batch_counts_every_process_attached_during_it() {
+        let mut agg = Aggregate::new(0.0);
+        agg.attached();
+        agg.tick(0.01, false, 0);
+        // a child attaches, ticks, and exits within the batch
+        agg.attached();
+        agg.tick(0.03, false, 0);
+        agg.tick(0.02, false, 1); // its thread got the lock last with an earlier instant
+        agg.detached();
+        let first = agg.take();
+        assert_eq!((first.ticks, first.processes, first.missed), (3, 2, 1));
+        assert_eq!(first.t_end, 0.03, "the batch ends at its latest instant");
+        agg.tick(0.04, false, 0);
+        let second = agg.take();
+        assert_eq!(
+            second.processes, 1,
+            "the exited child is no longer asked of"
+        );
+        assert_eq!(second.t_start, 0.03);
     }
 
     #[test]

@@ -20,14 +20,15 @@ create_exception!(
 
 type Frames = Vec<(String, String, i32)>;
 type Counts = Vec<(i32, u64, u32, bool, bool, u32)>;
-/// t_start, t_end, ticks, late, missed, errors, last_error, new frames, new stacks,
-/// thread names, counts
+/// t_start, t_end, ticks, late, missed, processes, errors, last_error, new frames, new
+/// stacks, thread names, counts (ticks, late and missed are summed over the processes)
 type BatchTuple = (
     f64,
     f64,
     u64,
     u64,
     u64,
+    u32,
     u64,
     Option<String>,
     Frames,
@@ -43,6 +44,7 @@ fn as_tuple(b: Batch) -> BatchTuple {
         b.ticks,
         b.late,
         b.missed,
+        b.processes,
         b.errors,
         b.last_error,
         b.new_frames
@@ -124,7 +126,7 @@ impl NativeSampler {
         (batch.map(as_tuple), ended)
     }
 
-    /// Stops the sampling thread and waits for it (it wakes at once from its sleep).
+    /// Stops the sampling threads and waits for them (they wake at once from their sleep).
     fn stop(&self, py: Python<'_>) {
         self.shared.ask_stop();
         let handle = self.handle.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -135,7 +137,7 @@ impl NativeSampler {
         }
     }
 
-    /// Makes the sampling thread panic at its next instant (fault tests only).
+    /// Makes the next sampling thread to reach an instant panic (fault tests only).
     fn inject_panic(&self) {
         self.shared.inject_panic();
     }

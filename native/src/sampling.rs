@@ -1,7 +1,15 @@
-//! The sampling thread: py-spy's `PythonSpy` per process, every thread read at each
-//! instant of the schedule, folded into the shared `Aggregate` that Python drains.
+//! The sampling threads: one per process, each with its own py-spy `PythonSpy` (it is
+//! not Send: every thread attaches its own) reading every thread of its process at the
+//! instants of its own schedule, all folding into the one shared `Aggregate` that Python
+//! drains. A thread each because in blocking mode py-spy stops a process while it reads
+//! it: one thread reading four busy pre-fork workers in turn on a loaded 2-core machine
+//! got 16 % of the instants asked for, where py-spy's CLI (a thread per process) got 94 %.
+//!
+//! Coverage with several processes: every process's instants count (`Batch::ticks` is
+//! summed over them and `Batch::processes` says of how many they were asked), so a
+//! worker that falls behind shows as lost coverage rather than hiding behind an idle
+//! master that keeps up.
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -12,42 +20,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use py_spy::config::LockingStrategy;
 use py_spy::{Config, PythonSpy};
 
+use crate::activity::Activity;
 use crate::aggregate::{Aggregate, Batch, FrameKey};
+use crate::children::{Children, CHILD_SCAN};
 use crate::schedule::Schedule;
 
-const CHILD_SCAN: Duration = Duration::from_secs(1);
 const NAME_RETRY: Duration = Duration::from_secs(1); // threads without a name are looked up again
-const CHILD_ATTACH_TRIES: u32 = 5; // a child that is not Python is given up after these
-                                   // A thread py-spy saw runnable counts as active only if it ran at least this share of
-                                   // the time since it was last read (see `Activity`).
-const ACTIVE_SHARE: f64 = 0.05;
-
-/// Second opinion on py-spy's `active` flag. In blocking mode each sample stops every
-/// thread; when it lets them go, threads that were asleep are runnable until they are back
-/// in their wait, and the next sample reads them as running. With 50 idle threads on two
-/// cores that was most of them (py-spy record: the busy function 3 % of "cpu" samples).
-/// A thread's CPU time (/proc/.../schedstat, ns) tells apart one that ran from one that
-/// only re-entered its wait. (Not its run-queue wait: on a loaded machine the idle threads
-/// a blocking sample resumes queue for a CPU too, and would read as active again.)
-#[derive(Default)]
-struct Activity {
-    last: HashMap<(i32, u64), (u64, Instant)>,
-}
-
-impl Activity {
-    /// None: no schedstat to read (py-spy's flag stands). A thread seen for the first
-    /// time has no interval to judge yet and counts as idle for that one instant.
-    fn ran(&mut self, pid: i32, tid: u64, now: Instant) -> Option<bool> {
-        let path = format!("/proc/{pid}/task/{tid}/schedstat");
-        let text = std::fs::read_to_string(path).ok()?;
-        let runtime: u64 = text.split_whitespace().next()?.parse().ok()?;
-        let Some((before, then)) = self.last.insert((pid, tid), (runtime, now)) else {
-            return Some(false);
-        };
-        let wall = now.saturating_duration_since(then).as_nanos() as f64;
-        Some(wall > 0.0 && runtime.saturating_sub(before) as f64 >= ACTIVE_SHARE * wall)
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -59,7 +37,7 @@ pub struct Options {
     pub attach_timeout: Duration,
 }
 
-/// Why sampling ended: the target went away, or the thread failed (message).
+/// Why sampling ended: the target went away, or a sampling thread failed (message).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ended {
     Exited,
@@ -89,7 +67,7 @@ pub struct Shared {
     inject_panic: AtomicBool,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // a panic on the sampling thread is caught and reported; the data stays usable
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -101,7 +79,7 @@ pub fn wall_now() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn config(opts: &Options) -> Config {
+pub(crate) fn config(opts: &Options) -> Config {
     Config {
         blocking: if opts.nonblocking {
             LockingStrategy::NonBlocking
@@ -151,50 +129,13 @@ fn frames_of(trace: py_spy::StackTrace) -> Vec<FrameKey> {
         .collect()
 }
 
-struct Spies {
-    root: i32,
-    config: Config,
-    by_pid: HashMap<i32, PythonSpy>,
-    failed: HashMap<i32, u32>,
-    last_scan: Instant,
-    last_names: Instant,
-}
-
-impl Spies {
-    fn scan_children(&mut self) {
-        self.last_scan = Instant::now();
-        let Ok(process) = remoteprocess::Process::new(self.root) else {
-            return;
-        };
-        let Ok(children) = process.child_processes() else {
-            return;
-        };
-        for (child, _parent) in children {
-            if self.by_pid.contains_key(&child) {
-                continue;
-            }
-            let tries = self.failed.entry(child).or_insert(0);
-            if *tries >= CHILD_ATTACH_TRIES {
-                continue;
-            }
-            match PythonSpy::new(child, &self.config) {
-                Ok(spy) => {
-                    self.failed.remove(&child);
-                    self.by_pid.insert(child, spy);
-                }
-                Err(_) => *tries += 1,
-            }
-        }
-    }
-}
-
 impl Shared {
     fn stopped(&self) -> bool {
         *lock(&self.stop)
     }
 
     /// Sleeps until `at` or until stop is asked; true when stop was asked.
-    fn sleep_until(&self, at: Instant) -> bool {
+    pub(crate) fn sleep_until(&self, at: Instant) -> bool {
         let mut stop = lock(&self.stop);
         loop {
             if *stop {
@@ -218,6 +159,24 @@ impl Shared {
             state.ended = Some(ended);
         }
         self.news.notify_all();
+    }
+
+    pub(crate) fn error(&self, message: String) {
+        lock(&self.state).agg.error(message);
+    }
+
+    /// Runs one sampling thread's work; a panic in it is caught and ends all sampling
+    /// as `Ended::Failed` (Python re-attaches with backoff). None: it panicked.
+    pub(crate) fn guarded<T>(&self, work: impl FnOnce() -> T) -> Option<T> {
+        match catch_unwind(AssertUnwindSafe(work)) {
+            Ok(value) => Some(value),
+            Err(payload) => {
+                let message = format!("the sampling thread panicked: {}", panic_text(payload));
+                self.finish(Ended::Failed(message));
+                self.ask_stop();
+                None
+            }
+        }
     }
 
     pub fn ask_stop(&self) {
@@ -257,47 +216,46 @@ impl Shared {
         (batch, state.ended.clone())
     }
 
-    fn run(&self, spies: &mut Spies, opts: &Options) {
-        let mut schedule = Schedule::new(opts.rate, Instant::now(), wall_now().to_bits());
-        let mut traces = Vec::new();
+    /// Samples one process (`spy`, attached on this thread) at the instants of its own
+    /// schedule until stop is asked or the process is gone; `between` runs after each
+    /// instant (the root's thread scans for children there).
+    pub(crate) fn sample(
+        &self,
+        spy: &mut PythonSpy,
+        pid: i32,
+        opts: &Options,
+        mut between: impl FnMut(),
+    ) -> Outcome {
+        let _attached = Attached::new(self);
+        let seed = wall_now().to_bits() ^ (pid as u64).rotate_left(32);
+        let mut schedule = Schedule::new(opts.rate, Instant::now(), seed);
         let mut activity = Activity::default();
+        let mut last_names = Instant::now();
         loop {
             let next = schedule.next(Instant::now());
             if self.sleep_until(next.at) {
-                return;
+                return Outcome::Stopped;
             }
             if self.inject_panic.swap(false, Ordering::SeqCst) {
                 panic!("fault injected for a test");
             }
-            let mut errors = Vec::new();
-            let mut root_gone = false;
-            let renaming = spies.last_names.elapsed() >= NAME_RETRY;
+            let renaming = last_names.elapsed() >= NAME_RETRY;
             if renaming {
-                spies.last_names = Instant::now();
+                last_names = Instant::now();
             }
-            spies
-                .by_pid
-                .retain(|pid, spy| match spy.get_stack_traces() {
-                    Ok(found) => {
-                        if renaming && found.iter().any(|t| t.thread_name.is_none()) {
-                            // py-spy keeps a name it did not find (a thread not yet in
-                            // `threading._active`) for good once looked up again with no
-                            // result; forget its names so the next instant reads them anew
-                            spy.python_thread_names.clear();
-                        }
-                        traces.extend(found);
-                        true
+            let (mut traces, error) = match spy.get_stack_traces() {
+                Ok(found) => {
+                    if renaming && found.iter().any(|t| t.thread_name.is_none()) {
+                        // py-spy keeps a name it did not find (a thread not yet in
+                        // `threading._active`) for good once looked up again with no
+                        // result; forget its names so the next instant reads them anew
+                        spy.python_thread_names.clear();
                     }
-                    Err(e) => {
-                        if spy.process.exe().is_err() {
-                            root_gone |= *pid == spies.root;
-                            false
-                        } else {
-                            errors.push(format!("pid {pid}: {e:#}"));
-                            true
-                        }
-                    }
-                });
+                    (found, None)
+                }
+                Err(_) if spy.process.exe().is_err() => return Outcome::Gone,
+                Err(e) => (Vec::new(), Some(format!("pid {pid}: {e:#}"))),
+            };
             let now = Instant::now();
             for trace in traces.iter_mut().filter(|t| t.active) {
                 if let Some(tid) = trace.os_thread_id {
@@ -305,10 +263,9 @@ impl Shared {
                 }
             }
             let late = now > next.slot_end;
-            let t = wall_now();
             let wake = {
                 let mut state = lock(&self.state);
-                for trace in traces.drain(..) {
+                for trace in traces {
                     let (pid, active, gil) = (trace.pid, trace.active, trace.owns_gil);
                     let thread = trace.os_thread_id.unwrap_or(trace.thread_id);
                     let name = trace.thread_name.clone();
@@ -316,23 +273,41 @@ impl Shared {
                         .agg
                         .add_trace(pid, thread, name, frames_of(trace), active, gil);
                 }
-                for e in errors {
+                if let Some(e) = error {
                     state.agg.error(e);
                 }
-                state.agg.tick(t, late, next.missed);
+                // read under the lock: a batch taken meanwhile ends before this instant
+                state.agg.tick(wall_now(), late, next.missed);
                 state.waiting_for.is_some_and(|age| state.ready_for(age))
             };
             if wake {
                 self.news.notify_all();
             }
-            if root_gone || spies.by_pid.is_empty() {
-                self.finish(Ended::Exited);
-                return;
-            }
-            if opts.subprocesses && spies.last_scan.elapsed() >= CHILD_SCAN {
-                spies.scan_children();
-            }
+            between();
         }
+    }
+}
+
+/// How one process's sampling ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Stopped,
+    Gone,
+}
+
+/// A process counted in the batches while its thread samples it.
+struct Attached<'a>(&'a Shared);
+
+impl<'a> Attached<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        lock(&shared.state).agg.attached();
+        Attached(shared)
+    }
+}
+
+impl Drop for Attached<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.state).agg.detached();
     }
 }
 
@@ -346,8 +321,47 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// Attaches (on the new thread: PythonSpy is not Send) and starts sampling. Returns the
-/// target's Python version once the first process is attached, or the attach error.
+/// The root's thread: attaches to the target, says so (its Python version, or the
+/// error), samples it, and with --subprocesses starts a thread per child. When it ends
+/// (stop, the target's exit, a panic on any thread) every child's thread is joined.
+fn root_thread(shared: &Arc<Shared>, opts: &Options, ready: mpsc::Sender<Result<String, String>>) {
+    let mut children = Children::new(shared.clone(), opts.clone());
+    let said = shared.guarded(|| {
+        let mut spy = match attach(opts.pid, &config(opts), opts.attach_timeout) {
+            Ok(spy) => spy,
+            Err(e) => {
+                let _ = ready.send(Err(format!("{e:#}")));
+                return;
+            }
+        };
+        lock(&shared.state).agg = Aggregate::new(wall_now());
+        if opts.subprocesses {
+            children.scan();
+        }
+        if ready.send(Ok(spy.version.to_string())).is_err() {
+            return;
+        }
+        let outcome = shared.sample(&mut spy, opts.pid, opts, || {
+            if opts.subprocesses && children.last_scan.elapsed() >= CHILD_SCAN {
+                children.scan();
+            }
+        });
+        if outcome == Outcome::Gone {
+            shared.finish(Ended::Exited); // before the stop below: drain sees why
+        }
+    });
+    if said.is_none() {
+        let ended = lock(&shared.state).ended.clone();
+        if let Some(Ended::Failed(message)) = ended {
+            let _ = ready.send(Err(message)); // ignored once the attach was told
+        }
+    }
+    shared.ask_stop();
+    children.join_all();
+}
+
+/// Starts the root's sampling thread, which attaches (PythonSpy is not Send). Returns
+/// the target's Python version once the root process is attached, or the attach error.
 pub fn start(opts: Options) -> Result<(Arc<Shared>, JoinHandle<()>, String), String> {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
@@ -364,40 +378,7 @@ pub fn start(opts: Options) -> Result<(Arc<Shared>, JoinHandle<()>, String), Str
     let thread_shared = shared.clone();
     let handle = std::thread::Builder::new()
         .name("flametop-sampler".into())
-        .spawn(move || {
-            let outcome = catch_unwind(AssertUnwindSafe(|| {
-                let config = config(&opts);
-                let spy = match attach(opts.pid, &config, opts.attach_timeout) {
-                    Ok(spy) => spy,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(format!("{e:#}")));
-                        return;
-                    }
-                };
-                let version = spy.version.to_string();
-                let mut spies = Spies {
-                    root: opts.pid,
-                    config,
-                    by_pid: HashMap::from([(opts.pid, spy)]),
-                    failed: HashMap::new(),
-                    last_scan: Instant::now(),
-                    last_names: Instant::now(),
-                };
-                if opts.subprocesses {
-                    spies.scan_children();
-                }
-                lock(&thread_shared.state).agg = Aggregate::new(wall_now());
-                if ready_tx.send(Ok(version)).is_err() {
-                    return;
-                }
-                thread_shared.run(&mut spies, &opts);
-            }));
-            if let Err(payload) = outcome {
-                let message = format!("the sampling thread panicked: {}", panic_text(payload));
-                let _ = ready_tx.send(Err(message.clone()));
-                thread_shared.finish(Ended::Failed(message));
-            }
-        })
+        .spawn(move || root_thread(&thread_shared, &opts, ready_tx))
         .map_err(|e| format!("cannot start the sampling thread: {e}"))?;
     match ready_rx.recv() {
         Ok(Ok(version)) => Ok((shared, handle, version)),

@@ -7,6 +7,11 @@ with frames and stacks interned on the Rust side: no child process, no text to p
 Batches are `complete`, so cpu, wall and gil are views of them (samplers/tree/modes.py)
 and a mode change needs no restart. Rate, native frames, subprocesses and blocking do:
 the sampler is re-attached (counted as a restart).
+
+With --subprocesses each process is sampled on a Rust thread of its own, at instants of
+its own, so samples, coverage and the achieved rate count per-process instants: with a
+master and four workers, a second at 100 Hz asks for 500, and a busy worker that falls
+behind shows as lost coverage instead of hiding behind an idle master that keeps up.
 """
 
 from __future__ import annotations
@@ -95,8 +100,9 @@ class StreamingSampler(SamplerLifecycle):
         self._built: dict[tuple[int, int, int], tuple[str, Stack]] = {}
         self._built_any = False  # no batch handed over since the last attach
         self._read_error_quiet_until = 0.0  # monotonic time the next read error is told
-        # (t_start, t_end, instants, GIL-held samples, active samples) of recent batches
-        self._recent: deque[tuple[float, float, int, int, int]] = deque()
+        # (t_start, t_end, instants summed over processes, GIL-held samples, active
+        # samples, processes asked of) of recent batches
+        self._recent: deque[tuple[float, float, int, int, int, int]] = deque()
         self._late_total = 0
         self._errors_total = 0
         self._samples_total = 0
@@ -111,14 +117,15 @@ class StreamingSampler(SamplerLifecycle):
             recent = list(self._recent)
             state, errors = self._state, tuple(self._errors)
             restarts = self._restarts
-        span = sum(t1 - t0 for t0, t1, *_ in recent)
+        rate = self._opts.rate
+        expected = sum((t1 - t0) * rate * procs for t0, t1, *_, procs in recent)
         ticks = sum(r[2] for r in recent)
+        instants = sum(r[2] / r[5] for r in recent)  # of the process tree as a whole
         gil = sum(r[3] for r in recent)
         active = sum(r[4] for r in recent)
-        expected = span * self._opts.rate
         return Health(
-            rate=self._opts.rate,
-            achieved_rate=ticks / span if span > 0 else 0.0,
+            rate=rate,
+            achieved_rate=rate * ticks / expected if expected > 0 else 0.0,  # per process
             coverage=ticks / expected if expected > 0 else 0.0,
             samples=self._samples_total,
             expected=self._expected_total,
@@ -128,8 +135,8 @@ class StreamingSampler(SamplerLifecycle):
             late=self._late_total,
             sampling_errors=self._errors_total,
             backend=backend_version(),
-            gil_held=min(1.0, gil / ticks) if ticks else None,
-            active_threads=active / ticks if ticks else None,
+            gil_held=min(1.0, gil / ticks) if ticks else None,  # each process has its own
+            active_threads=active / instants if instants else None,
         )
 
     @property
@@ -243,7 +250,8 @@ class StreamingSampler(SamplerLifecycle):
         return ended
 
     def _hand_over(self, raw: _native.Batch) -> None:
-        (t0, t1, ticks, late, missed, errors, last_error, frames, stacks, threads, counts) = raw
+        t0, t1, ticks, late, missed, procs, errors, last_error = raw[:8]
+        frames, stacks, threads, counts = raw[8:]
         self._frames.extend(Frame(f, file, line) for f, file, line in frames)
         self._stacks.extend(tuple(s) for s in stacks)
         for pid, tid, name in threads:
@@ -259,17 +267,17 @@ class StreamingSampler(SamplerLifecycle):
         batch = SampleBatch(
             t_start, t_end, tuple(samples), self._opts.mode, self._opts.rate, complete=True
         )
-        n_ticks, n_late, n_errors = ticks, late, errors
+        n_ticks, n_late, n_errors, n_procs = ticks, late, errors, max(1, procs)
         with self._lock:
             held = sum(s.count for s in samples if s.gil)
             running = sum(s.count for s in samples if s.active)
-            self._recent.append((t_start, t_end, n_ticks, held, running))
+            self._recent.append((t_start, t_end, n_ticks, held, running, n_procs))
             while self._recent and self._recent[0][1] < t_end - HEALTH_SECONDS:
                 self._recent.popleft()
             self._late_total += n_late
             self._errors_total += n_errors
             self._samples_total += n_ticks
-            self._expected_total += (t_end - t_start) * self._opts.rate
+            self._expected_total += (t_end - t_start) * self._opts.rate * n_procs
             self._ticks = self._samples_total
         if last_error and time.monotonic() >= self._read_error_quiet_until:
             self._read_error_quiet_until = time.monotonic() + READ_ERROR_EVERY_S
