@@ -34,6 +34,10 @@ def test_record_subprocesses_on_a_prefork_master_finds_the_workers_hot_function(
             "record", "--pid", str(server.master), "--subprocesses", "-d", "3", "-o", str(out)
         )
     assert result.returncode == 0, result.stderr
+    # AND the summary says its instants add up over the processes, each sampled at the rate
+    assert re.search(r"instants sampled \(summed over [5-9] processes\)", result.stdout), (
+        result.stdout
+    )
     profile = read_profile(out).in_mode()
     # THEN the samples come from the workers, each a process of its own
     pids = {s.pid for b in profile.batches for s in b.samples if s.pid is not None}

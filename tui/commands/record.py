@@ -54,7 +54,7 @@ def build_request(args: argparse.Namespace) -> RecordRequest:
     )
 
 
-def _samples_line(health: Health, stacks: int, mode: str) -> str:
+def _samples_line(health: Health, stacks: int, mode: str, processes: int = 1) -> str:
     """What each count is: instants sampled against asked for, then the thread stacks
     they gave in this mode (one per thread per instant; idle threads only in wall)."""
     if health.chunks == 0:  # in-process: one reading of every thread per instant
@@ -62,8 +62,10 @@ def _samples_line(health: Health, stacks: int, mode: str) -> str:
         coverage = health.samples / asked if asked > 0 else 0.0
         extra = f"; {health.late} late" if health.late else ""
         extra += f"; {health.sampling_errors} unreadable" if health.sampling_errors else ""
+        # each process is sampled at the rate on its own: its instants add up
+        over = f" (summed over {processes} processes)" if processes > 1 else ""
         return (
-            f"  samples   {health.samples} instants sampled of {asked:.0f} asked for "
+            f"  samples   {health.samples} instants sampled{over} of {asked:.0f} asked for "
             f"({100 * coverage:.1f}% coverage{extra}); {stacks} thread stacks in {mode} mode"
         )
     whole_run = health.samples / health.expected if health.expected > 0 else 0.0
@@ -99,7 +101,10 @@ def summary_lines(result: RecordResult) -> list[str]:
         f"{meta.rate:g} Hz · {ended}"
     ]
     if health is not None:
-        lines.append(_samples_line(health, profile.total, meta.mode))
+        # every process sampled, idle ones too (the cpu view leaves an idle master out)
+        sampled = result.profile.batches
+        pids = {s.pid for b in sampled for s in b.samples if s.pid is not None}
+        lines.append(_samples_line(health, profile.total, meta.mode, len(pids)))
         if health.restarts:
             last = health.errors[-1] if health.errors else "no message"
             lines.append(f"  sampler   restarted {health.restarts} times; last error: {last}")
