@@ -16,7 +16,7 @@ def _raw_batch(t0: float, errors: int, last_error: str) -> tuple[object, ...]:
     stacks = [[0]]
     threads = [(42, 7, "MainThread")]
     counts = [(42, 7, 0, True, True, 20 - errors)]
-    return (t0, t0 + 0.2, 20, 0, 0, errors, last_error, frames, stacks, threads, counts)
+    return (t0, t0 + 0.2, 20, 0, 0, 1, errors, last_error, frames, stacks, threads, counts)
 
 
 @pytest.mark.skipif(streaming._native is None, reason="native/ not built")
