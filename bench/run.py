@@ -34,7 +34,7 @@ README = ROOT / "README.md"
 # The README's performance table is the results table between these markers, rewritten
 # by every full run so the two never disagree.
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-PARTS = {"top"}  # sections that are part of another one: run only when asked by --only
+PARTS = {"top", "server"}  # sections that are part of another one: run only when asked by --only
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -115,11 +115,24 @@ def _sections(repeats: int, budget: Budget) -> dict[str, Callable[[], list[Line]
 
     def top() -> list[Line]:
         # Figures 2, 3, 8 and 9 alone (a part of `live`), for quick before/after checks.
-        from bench.live import top_figures
+        from bench.top_figures import top_figures
 
         return top_figures(repeats, budget)
 
-    return {"live": live, "engine": engine, "ui": ui, "memory": memory, "top": top}
+    def server() -> list[Line]:
+        # Figure 11 alone (a part of `live`)
+        from bench.server_figures import server_figures
+
+        return server_figures(repeats)
+
+    return {
+        "live": live,
+        "engine": engine,
+        "ui": ui,
+        "memory": memory,
+        "top": top,
+        "server": server,
+    }
 
 
 def render(lines: list[Line], header: str) -> str:
@@ -179,7 +192,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: live,engine,ui,memory; or top (2, 3, 8, 9 of live)",
+        help="comma-separated: live,engine,ui,memory; or top (2, 3, 8, 9 of live), server (11)",
     )
     parser.add_argument("--budget", type=float, default=720.0, help="seconds for the whole run")
     parser.add_argument("--out", type=Path, default=RESULTS)
