@@ -179,6 +179,24 @@ def test_batches_arrive_every_second_back_to_back_with_coverage_in_health() -> N
 
 
 @pytest.mark.pyspy
+def test_idle_threads_do_not_swamp_cpu_mode_on_the_cli_backend() -> None:
+    # GIVEN 50 threads waiting and one spinning, sampled by py-spy's CLI in chunks
+    with running_target("idle_threads") as pid:
+        sampler = PySpySampler(pid, SamplingOptions(mode="cpu"))
+        sampler.start()
+        try:
+            batches = _collect(sampler, 3.3)
+        finally:
+            sampler.stop()
+    leaves: dict[str, int] = {}
+    for s in (s for b in batches for s in b.samples if s.stack):
+        leaves[s.stack[-1].function] = leaves.get(s.stack[-1].function, 0) + s.count
+    # THEN the busy function is most of cpu mode (blocking chunks gave it 6 %: the
+    # threads py-spy stopped read as running)
+    assert leaves.get("busy", 0) >= 0.7 * sum(leaves.values()), leaves
+
+
+@pytest.mark.pyspy
 def test_idle_time_in_cpu_mode_is_not_called_lost() -> None:
     # GIVEN a target that sleeps, sampled in cpu mode (py-spy leaves idle instants out,
     # from its output and from its own count alike)

@@ -44,6 +44,15 @@ def test_the_options_become_the_py_spy_command_line() -> None:
     ]
 
 
+def test_cpu_mode_on_the_py_spy_cli_reads_without_stopping_the_target() -> None:
+    # GIVEN cpu mode THEN py-spy runs --nonblocking (its blocking idle test counts the
+    # threads it stopped as running); wall and gil keep blocking reads
+    assert "--nonblocking" in pyspy_args(SamplingOptions(mode="cpu"))
+    assert pyspy_args(SamplingOptions(mode="cpu", nonblocking=True)).count("--nonblocking") == 1
+    assert "--nonblocking" not in pyspy_args(SamplingOptions(mode="wall"))
+    assert "--nonblocking" not in pyspy_args(SamplingOptions(mode="gil"))
+
+
 class _NoGilSampler(PySpySampler):
     """A backend that cannot tell the GIL holder nor read native frames."""
 
