@@ -117,3 +117,18 @@ def test_without_a_terminal_top_says_so_in_one_line() -> None:
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1
     assert "needs a terminal" in out.stderr and "flametop record" in out.stderr
+
+
+def test_demo_fills_the_screen_and_q_stops_its_workload(pane: tuple[Pane, Path]) -> None:
+    p, tmp_path = pane
+    # GIVEN `flametop demo` (what `make demo` runs) in a real 80×24 terminal
+    rc_file = start(p, tmp_path, ["demo", "--save-dir", str(tmp_path)], size=(80, 24))
+    # THEN the live table fills with the workload's functions, named in the header
+    screen = p.wait_for(lambda s: "(demo_workload.py" in top_row(s), timeout=20)
+    assert "flametop demo workload" in screen.splitlines()[0]
+    flametop, workload = flametop_and_target(p, "tui.demo_workload")
+    # WHEN the user presses q THEN flametop exits 0 and the workload is stopped
+    p.keys("q")
+    assert wait_rc(rc_file) == 0
+    _, alive = psutil.wait_procs([workload], timeout=5)
+    assert not alive
