@@ -77,14 +77,25 @@ def test_metadata_survives_every_format_that_carries_it(tmp_path: Path, fmt: str
 
 def test_capture_is_lossless(tmp_path: Path) -> None:
     # GIVEN a profile with batches, notes, hostile names, readings and health
-    from samplers.model import Health, SystemReading
+    from samplers.model import Health, ProcessReading, SystemReading
 
     base = sample_profile(hostile=True)
+    tree = (ProcessReading(10, 1.5, 1 << 20, 2), ProcessReading(11, 97.0, None, 1))
     profile = Profile(
         metadata=base.metadata,
         batches=base.batches,
-        readings=(SystemReading(1.0, 12.5, 1 << 20, 3, None, 10.0, 0.5), SystemReading(2.0)),
-        health=Health(rate=100.0, coverage=0.98, samples=100, errors=("boom",), state="stopped"),
+        readings=(
+            SystemReading(1.0, 12.5, 1 << 20, 3, None, 10.0, 0.5, processes=tree),
+            SystemReading(2.0),
+        ),
+        health=Health(
+            rate=100.0,
+            coverage=0.98,
+            samples=100,
+            errors=("boom",),
+            state="stopped",
+            idle_unseen=True,
+        ),
     )
     # WHEN saved as a capture and read back
     again = read_profile(write_profile(profile, tmp_path / "run.flametop"))

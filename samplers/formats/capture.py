@@ -39,6 +39,7 @@ from samplers.model import (
     Frame,
     Health,
     Metadata,
+    ProcessReading,
     Profile,
     Sample,
     SampleBatch,
@@ -279,6 +280,20 @@ def _reading(c: _Checker, raw: object) -> SystemReading:
         io_bytes_per_s=c.num(raw, "io_bytes_per_s", True),
         ctx_switches_per_s=c.num(raw, "ctx_switches_per_s", True),
         self_cpu_percent=c.num(raw, "self_cpu_percent", True),
+        processes=tuple(_process(c, p) for p in c.list_(raw.get("processes", []), "processes")),
+    )
+
+
+def _process(c: _Checker, raw: object) -> ProcessReading:
+    if not isinstance(raw, dict):
+        raise c.fail("a process reading must be an object")
+    pid = c.int_(raw, "pid")
+    assert pid is not None  # not optional: int_ raised otherwise
+    return ProcessReading(
+        pid=pid,
+        cpu_percent=c.num(raw, "cpu_percent", True),
+        rss_bytes=c.int_(raw, "rss_bytes", True),
+        threads=c.int_(raw, "threads", True),
     )
 
 
