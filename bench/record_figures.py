@@ -120,6 +120,19 @@ def _coverage(r: Recorded, rate: int) -> float:
     return 100 * sum(r.counts.values()) / (rate * r.seconds)
 
 
+def _health_note(recorded: list[Recorded]) -> str:
+    """What flametop's own summary said of its instants, for the notes."""
+    inst = [r.instants for r in recorded if r.instants]
+    if not inst:
+        return ""
+    return (
+        "; flametop's own health line: "
+        + Measure(tuple(x[2] for x in inst), "% of instants").text()
+        + ", late samples "
+        + Measure(tuple(float(x[3]) for x in inst), "", 0).text()
+    )
+
+
 def record_figures(repeats: int) -> list[Line]:
     got = _record_pair(repeats, RATE, RECORD_S)
     ft, ps = got["flametop"], got["py-spy"]
@@ -133,15 +146,7 @@ def record_figures(repeats: int) -> list[Line]:
     # A share measured from n samples is only known to within its standard error
     # (about 1 point at n = 2000): "no worse than py-spy" is judged within that.
     noise = 100 * (0.75 * 0.25 / max(1, min(n_samples, default=1))) ** 0.5
-    inst = [r.instants for r in ft if r.instants]
-    health = (
-        "; flametop's own health line: "
-        + Measure(tuple(x[2] for x in inst), "% of instants").text()
-        + ", late samples "
-        + Measure(tuple(float(x[3]) for x in inst), "", 0).text()
-        if inst
-        else ""
-    )
+    health = _health_note(ft)
     return [
         Line(
             "1 coverage",
@@ -181,15 +186,7 @@ def fast_figures(repeats: int) -> list[Line]:
     cpu_o = Measure(tuple(100 * r.cpu_s / r.wall_s for r in ft), "% CPU")
     cpu_p = Measure(tuple(100 * r.cpu_s / r.wall_s for r in ps), "% CPU")
     item = f"{FAST_RATE} Hz, {FAST_S} s record, one busy thread"
-    inst = [r.instants for r in ft if r.instants]
-    late = (
-        "; flametop's health line: "
-        + Measure(tuple(x[2] for x in inst), "% of instants").text()
-        + ", late "
-        + Measure(tuple(float(x[3]) for x in inst), "", 0).text()
-        if inst
-        else ""
-    )
+    late = _health_note(ft)
     return [
         Line(
             "10 1000 Hz",

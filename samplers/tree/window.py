@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from samplers.tree.buckets import Bucket
 from samplers.tree.index import ROOT, THREAD_BITS, THREAD_MASK, StackIndex
-from samplers.tree.query import Folded, fold
+from samplers.tree.query import Folded, fold, split
 
 
 def apply_counts(
@@ -125,15 +125,7 @@ class WindowFold:
         for b in buckets:
             for packed, count in b.counts.items():
                 merged[packed] = merged.get(packed, 0) + count
-        stack_counts: dict[int, int] = {}
-        per_thread = self.per_thread
-        tids = self.tids
-        for packed, count in merged.items():
-            tid = packed & THREAD_MASK
-            per_thread[tid] = per_thread.get(tid, 0) + count
-            if tids is None or tid in tids:
-                sid = packed >> THREAD_BITS
-                stack_counts[sid] = stack_counts.get(sid, 0) + count
+        stack_counts, self.per_thread = split(merged, self.tids)  # after _reset: none yet
         self.total = sum(stack_counts.values())
         ok = self._stack_ok
         depth = self.index.tries[self.g].depth[self.root] if self.root != ROOT else 0
