@@ -125,7 +125,7 @@ def test_demo_fills_the_screen_and_q_stops_its_workload(pane: tuple[Pane, Path])
     rc_file = start(p, tmp_path, ["demo", "--save-dir", str(tmp_path)], size=(80, 24))
     # THEN the live table fills with the workload's functions, named in the header
     screen = p.wait_for(lambda s: "demo_wor" in top_row(s), timeout=20)
-    assert "flametop demo w" in screen.splitlines()[0]
+    assert "flametop demo" in screen.splitlines()[0]
     assert "⚠" not in screen  # no error on a healthy run
     flametop, workload = flametop_and_target(p, "tui.demo_workload")
     # WHEN the user presses q THEN flametop exits 0 and the workload is stopped
