@@ -46,7 +46,7 @@ def self_cpu_seconds(exclude_pid: int | None = None) -> float:
     runs) and its live children, leaving out the target's tree when flametop started it."""
     times = os.times()
     total = times.user + times.system + times.children_user + times.children_system
-    children = _direct_children()
+    children = _children_of("self")
     if children is not None:
         # flametop's children (py-spy runs, a started target) start nothing themselves
         # that we count, so the direct ones suffice: read from /proc in well under a
@@ -77,24 +77,24 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 MAX_TREE = 256  # processes read per reading at most (a fork bomb must not stall the rails)
 
 
-def _children_of(pid: int) -> list[int] | None:
-    """Live children of `pid` from /proc/PID/task/*/children (every thread may fork);
-    None where the kernel does not offer that file."""
+def _children_of(pid: int | str) -> list[int] | None:
+    """Live children of `pid` ("self": flametop) from /proc/PID/task/*/children (every
+    thread may fork); [] once it is gone; None where the kernel offers no such file."""
     pids: list[int] = []
     read_any = False
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return [] if os.path.isdir("/proc/self/task") else None  # gone, or no /proc
     except OSError:
-        return []  # gone
+        return None
     for tid in tasks:
         try:
             with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as f:
                 pids += [int(p) for p in f.read().split()]
             read_any = True
-        except FileNotFoundError:
-            continue
         except (OSError, ValueError):
-            continue
+            continue  # the thread ended while listed (or the kernel has no such file)
     return pids if read_any else None
 
 
@@ -126,32 +126,10 @@ def _stat_figures(pid: int) -> tuple[float, int, int] | None:
         return None
 
 
-def _direct_children() -> list[int] | None:
-    """This process's live children from /proc/self/task/*/children; None where the
-    kernel does not offer that file."""
-    pids: list[int] = []
-    read_any = False
-    try:
-        for tid in os.listdir("/proc/self/task"):
-            try:
-                with open(f"/proc/self/task/{tid}/children", encoding="ascii") as f:
-                    pids += [int(p) for p in f.read().split()]
-                read_any = True
-            except FileNotFoundError:
-                continue  # the thread ended while listed (or the kernel has no such file)
-    except (OSError, ValueError):
-        return None
-    return pids if read_any else None
-
-
 def _proc_cpu_seconds(pid: int) -> float:
     """User + system CPU of a live process (0 once it is gone: then counted as reaped)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-    except (OSError, IndexError, ValueError):
-        return 0.0
+    figures = _stat_figures(pid)
+    return figures[0] if figures is not None else 0.0
 
 
 def looks_like_python(pid: int) -> bool:
