@@ -13,7 +13,7 @@ from samplers.errors import FlametopError, UsageError
 from samplers.model import FLAGS, MODES, Health, Mode, SampleBatch, SamplerState, SamplingOptions
 
 MAX_ERRORS_KEPT = 20
-RECENT_SECONDS = 5.0  # the header's rate and coverage are over this much recent time
+RECENT_SECONDS = 5.0  # health's rate and coverage are over this much recent time, every backend
 
 
 class SamplerLifecycle:

@@ -22,7 +22,7 @@ from collections import deque
 
 import psutil
 
-from samplers.backends.lifecycle import SamplerLifecycle
+from samplers.backends.lifecycle import RECENT_SECONDS, SamplerLifecycle
 from samplers.backends.pyspy_tool import classify_failure
 from samplers.errors import (
     FlametopError,
@@ -40,7 +40,6 @@ except ImportError:  # pragma: no cover - exercised by the fallback test in a su
 
 BATCH_SECONDS = 0.2  # how often counts cross to Python: the table refreshes at 5 Hz
 FIRST_BATCH_SECONDS = 0.05  # the first goes sooner: a table within a moment of attaching
-HEALTH_SECONDS = 5.0  # coverage and rate are over this much recent time, not since start
 ATTACH_SECONDS = 1.0  # a process started a moment ago may need this long to load Python
 BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)  # re-attach after the sampling thread failed
 # Unreadable instants are counted always and, when the target is paused for each read
@@ -98,7 +97,6 @@ class StreamingSampler(SamplerLifecycle):
         self._stacks: list[tuple[int, ...]] = []
         self._names: dict[tuple[int, int], str] = {}
         self._built: dict[tuple[int, int, int], tuple[str, Stack]] = {}
-        self._built_any = False  # no batch handed over since the last attach
         self._read_error_quiet_until = 0.0  # monotonic time the next read error is told
         # (t_start, t_end, instants summed over processes, GIL-held samples, active
         # samples, processes asked of) of recent batches
@@ -199,7 +197,6 @@ class StreamingSampler(SamplerLifecycle):
         self.python_version = sampler.python_version
         # tables restart with the new Rust sampler
         self._frames, self._stacks, self._names, self._built = [], [], {}, {}
-        self._built_any = False
         return sampler
 
     def _loop(self) -> None:
@@ -242,10 +239,9 @@ class StreamingSampler(SamplerLifecycle):
     def _drain_once(self) -> str | None:
         native = self._native
         assert native is not None
-        first = not self._built_any
+        first = not self._frames  # nothing handed over since the last attach
         batch, ended = native.drain(0.25, FIRST_BATCH_SECONDS if first else self.batch_seconds)
         if batch is not None:
-            self._built_any = True
             self._hand_over(batch)
         return ended
 
@@ -272,7 +268,7 @@ class StreamingSampler(SamplerLifecycle):
             held = sum(s.count for s in samples if s.gil)
             running = sum(s.count for s in samples if s.active)
             self._recent.append((t_start, t_end, n_ticks, held, running, n_procs))
-            while self._recent and self._recent[0][1] < t_end - HEALTH_SECONDS:
+            while self._recent and self._recent[0][1] < t_end - RECENT_SECONDS:
                 self._recent.popleft()
             self._late_total += n_late
             self._errors_total += n_errors
