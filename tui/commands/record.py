@@ -57,31 +57,26 @@ def build_request(args: argparse.Namespace) -> RecordRequest:
 def _samples_line(health: Health, stacks: int, mode: str, processes: int = 1) -> str:
     """What each count is: instants sampled against asked for, then the thread stacks
     they gave in this mode (one per thread per instant; idle threads only in wall)."""
+    share = 100 * health.samples / health.expected if health.expected > 0 else 0.0
+    asked = f"of {health.expected:.0f} asked for"
+    gave = f"{stacks} thread stacks in {mode} mode"
     if health.chunks == 0:  # in-process: one reading of every thread per instant
-        asked = health.expected
-        coverage = health.samples / asked if asked > 0 else 0.0
         extra = f"; {health.late} late" if health.late else ""
         extra += f"; {health.sampling_errors} unreadable" if health.sampling_errors else ""
         # each process is sampled at the rate on its own: its instants add up
         over = f" (summed over {processes} processes)" if processes > 1 else ""
         return (
-            f"  samples   {health.samples} instants sampled{over} of {asked:.0f} asked for "
-            f"({100 * coverage:.1f}% coverage{extra}); {stacks} thread stacks in {mode} mode"
+            f"  samples   {health.samples} instants sampled{over} {asked} "
+            f"({share:.1f}% coverage{extra}); {gave}"
         )
-    whole_run = health.samples / health.expected if health.expected > 0 else 0.0
+    gaps = f"{1000 * health.gap_seconds_total:.0f} ms in gaps between {health.chunks} py-spy runs"
     if health.idle_unseen:  # py-spy's CLI leaves idle instants out: no loss figure
         held = "on-CPU" if mode == "cpu" else "GIL-holding"
         return (
-            f"  samples   {health.samples} {held} instants of {health.expected:.0f} asked for "
-            f"({100 * whole_run:.1f}%; the py-spy CLI does not count idle ones); {stacks} "
-            f"thread stacks in {mode} mode; {1000 * health.gap_seconds_total:.0f} ms in gaps "
-            f"between {health.chunks} py-spy runs"
+            f"  samples   {health.samples} {held} instants {asked} "
+            f"({share:.1f}%; the py-spy CLI does not count idle ones); {gave}; {gaps}"
         )
-    return (
-        f"  samples   {health.samples} instants sampled of {health.expected:.0f} asked for "
-        f"({100 * whole_run:.1f}% coverage); {stacks} thread stacks in {mode} mode; "
-        f"{1000 * health.gap_seconds_total:.0f} ms in gaps between {health.chunks} py-spy runs"
-    )
+    return f"  samples   {health.samples} instants sampled {asked} ({share:.1f}% coverage); {gave}; {gaps}"
 
 
 def summary_lines(result: RecordResult) -> list[str]:
