@@ -265,10 +265,10 @@ impl Shared {
             let late = now > next.slot_end;
             let wake = {
                 let mut state = lock(&self.state);
-                for trace in traces {
+                for mut trace in traces {
                     let (pid, active, gil) = (trace.pid, trace.active, trace.owns_gil);
                     let thread = trace.os_thread_id.unwrap_or(trace.thread_id);
-                    let name = trace.thread_name.clone();
+                    let name = trace.thread_name.take(); // moved, not copied: every instant
                     state
                         .agg
                         .add_trace(pid, thread, name, frames_of(trace), active, gil);
