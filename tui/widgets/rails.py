@@ -32,33 +32,32 @@ class RailsInfo:
 Figures = tuple[float | None, float | None, float | None]  # CPU %, RSS bytes, threads
 
 
+def _as_figures(cpu: float | None, rss: int | None, threads: int | None) -> Figures:
+    return (cpu, None if rss is None else float(rss), None if threads is None else float(threads))
+
+
+def _total(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
 def _figures(r: SystemReading, process: int | None, combined: bool) -> Figures:
     """CPU, RSS and threads of the chosen process, of the whole tree, or of the target."""
-    own: Figures = (
-        r.cpu_percent,
-        None if r.rss_bytes is None else float(r.rss_bytes),
-        None if r.threads is None else float(r.threads),
-    )
+    own = _as_figures(r.cpu_percent, r.rss_bytes, r.threads)
     if process is not None:
         if r.processes and process == r.processes[0].pid:
             return own
         p = next((p for p in r.processes if p.pid == process), None)
-        if p is None:
-            return (None, None, None)
-        rss = None if p.rss_bytes is None else float(p.rss_bytes)
-        return (p.cpu_percent, rss, None if p.threads is None else float(p.threads))
+        return (
+            (None, None, None) if p is None else _as_figures(p.cpu_percent, p.rss_bytes, p.threads)
+        )
     if not combined or not r.processes:
         return own
-
-    def total(values: list[float | None]) -> float | None:
-        known = [v for v in values if v is not None]
-        return sum(known) if known else None
-
-    ps = r.processes
+    each = [_as_figures(p.cpu_percent, p.rss_bytes, p.threads) for p in r.processes]
     return (
-        total([p.cpu_percent for p in ps]),
-        total([None if p.rss_bytes is None else float(p.rss_bytes) for p in ps]),
-        total([None if p.threads is None else float(p.threads) for p in ps]),
+        _total([f[0] for f in each]),
+        _total([f[1] for f in each]),
+        _total([f[2] for f in each]),
     )
 
 
