@@ -41,7 +41,7 @@ def _app(sampler: ScriptedSampler, tmp_path: Path) -> FlametopApp:
 async def _header_line(app: FlametopApp) -> str:
     header = app.query_one(FlametopHeader)
     await wait_for(lambda: header.info.coverage is not None or header.info.achieved_rate is None)
-    return str(header.render())
+    return str(header.text)
 
 
 @sync

@@ -86,7 +86,7 @@ async def test_subprocesses_of_a_pool_job_can_be_scoped_to_one_worker(tmp_path: 
             rails = app.query_one(Rails)
             assert rails.info.process == worker.pid
             await wait_for(lambda: build_rails(rails.info)[0].value_text != "–", timeout=10)
-            header = app.query_one(FlametopHeader).render().plain
+            header = app.query_one(FlametopHeader).text.plain
             assert f"process {worker.pid} " in header, header
 
 

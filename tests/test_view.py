@@ -260,7 +260,7 @@ async def test_narrow_header_keeps_the_file_name_and_a_static_file_claims_no_cov
         # THEN the badge holds the position only (the slider shows the span) and the
         # file name is not cut
         assert badge(app) == "■ 0:30.0"
-        assert "run.flametop" in str(app.query_one(FlametopHeader).render())
+        assert "run.flametop" in str(app.query_one(FlametopHeader).text)
     # GIVEN a static file: one batch has no achieved rate or coverage to speak of
     path = tmp_path / "p.speedscope.json"
     samples = (Sample("", (MAIN, SERVE, HOT), 30),)
@@ -268,7 +268,7 @@ async def test_narrow_header_keeps_the_file_name_and_a_static_file_claims_no_cov
     app = open_app(tmp_path, path)
     async with app.run_test(size=SIZE):
         await wait_for(lambda: app.shown is not None and app.shown.total_samples == 30)
-        header = str(app.query_one(FlametopHeader).render())
+        header = str(app.query_one(FlametopHeader).text)
         assert "coverage" not in header and "Hz" not in header
 
 

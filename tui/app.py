@@ -19,6 +19,7 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.content import Content
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widgets import Footer
@@ -122,6 +123,7 @@ class FlametopApp(ViewActions, SnapshotActions, App[int]):
         self._error_at = 0.0
         self._thread_label: str | None = None  # the name chosen, shown instead of its regex
         self._process_label: str | None = None  # "pid cmdline" of the process chosen
+        self._table_title = "top functions"
         self._finished = False
         self.autosaved: tuple[Path, ...] = ()
         self.autosave_errors: tuple[str, ...] = ()  # printed after the screen is gone
@@ -254,12 +256,10 @@ class FlametopApp(ViewActions, SnapshotActions, App[int]):
         if view.by_line:
             scope.append("by line")
         table = self.query_one(TopTable)
-        table.border_title = " · ".join(["top functions", *scope])
-        snap = self._shown
-        if snap is not None:
-            table.border_subtitle = (
-                f"{snap.total_samples} samples · {len(snap.functions)} functions"
-            )
+        title = " · ".join(["top functions", *scope])
+        if title != self._table_title:  # setting it repaints the whole table
+            self._table_title = title
+            table.border_title = Content(title)  # plain text: names are not markup
 
     def _refresh_header(self) -> None:
         update = self._last_update

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from tui.render.safe_text import clean
+from tui.widgets.text_pane import TextPane
 
 STATE_LIVE = "LIVE"
 STATE_PAUSED = "PAUSED"
@@ -47,7 +47,7 @@ def window_label(window_s: float | None) -> str:
     return f"{window_s:g} s"
 
 
-class FlametopHeader(Widget):
+class FlametopHeader(TextPane):
     COMPONENT_CLASSES = {
         "header--title",
         "header--live",
@@ -56,17 +56,15 @@ class FlametopHeader(Widget):
         "header--error",
     }
 
-    info: reactive[HeaderInfo] = reactive(HeaderInfo)
+    info: reactive[HeaderInfo] = reactive(HeaderInfo, repaint=False)
 
     def watch_info(self, old: HeaderInfo, new: HeaderInfo) -> None:
-        # The error line changes the header's height: only then reflow the screen (a
-        # layout pass re-renders every widget; the rate changes every second).
-        if bool(old.error) != bool(new.error):
-            self.refresh(layout=True)
+        # The rates and shares are rounded on screen: most new infos paint the same line.
+        # The error line changes the height: TextPane then reflows the screen.
+        self.state_changed()
 
-    def render(self) -> Text:
+    def build(self, width: int, height: int) -> Text:
         info = self.info
-        width = max(1, self.size.width)
         badge = self._badge(info)
         room = max(0, width - badge.cell_len - 1)
         left = self._summary(info)
@@ -76,9 +74,7 @@ class FlametopHeader(Widget):
         line = Text.assemble(left, " " * max(1, width - left.cell_len - badge.cell_len), badge)
         line.truncate(width)
         if info.error:
-            err = Text(
-                "⚠ " + clean(info.error), style=self.get_component_rich_style("header--error")
-            )
+            err = Text("⚠ " + clean(info.error), style=self.style_of("header--error"))
             err.truncate(width, overflow="ellipsis")
             return Text("\n").join([line, err])
         return line
@@ -87,7 +83,7 @@ class FlametopHeader(Widget):
         return 2 if self.info.error else 1
 
     def _summary(self, info: HeaderInfo, compact: bool = False) -> Text:
-        title_style = self.get_component_rich_style("header--title")
+        title_style = self.style_of("header--title")
         text = Text("flametop", style=title_style, no_wrap=True)
         mode = info.mode if not info.pending_mode else f"{info.mode}→{info.pending_mode}"
         parts = [clean(info.target, 80), mode]
@@ -121,14 +117,14 @@ class FlametopHeader(Widget):
 
     def _badge(self, info: HeaderInfo) -> Text:
         if info.state == STATE_PAUSED:
-            style = self.get_component_rich_style("header--paused")
+            style = self.style_of("header--paused")
             label = STATE_PAUSED
             if info.paused_for_s is not None:
                 label += f" {info.paused_for_s:.0f}s · +{info.samples_since_pause} samples"
         elif info.state in (STATE_EXITED, STATE_FAILED):
-            style = self.get_component_rich_style("header--exited")
+            style = self.style_of("header--exited")
             label = info.state
         else:
-            style = self.get_component_rich_style("header--live")
+            style = self.style_of("header--live")
             label = info.state
         return Text(f" {label} ", style=style, no_wrap=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -155,7 +156,7 @@ class Icicle(Widget, can_focus=True):
         self._settle_scroll(anchor)
         if (self._cursor, self._cursor_on_fold()) != before:
             self._post_selected()
-        self.refresh()
+        self._repaint_changed_lines()
 
     # --- handlers ---------------------------------------------------------------------
 
@@ -231,6 +232,12 @@ class Icicle(Widget, can_focus=True):
     # --- rendering --------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        strips = self._current_strips()
+        if 0 <= y < len(strips):
+            return strips[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    def _current_strips(self) -> list[Strip]:
         width, height = self.size
         key = (
             None if self._snapshot is None else (self._snapshot.version, id(self._snapshot)),
@@ -246,9 +253,23 @@ class Icicle(Widget, can_focus=True):
         if key != self._strips_key:
             self._strips = self._render_strips(width, height)
             self._strips_key = key
-        if 0 <= y < len(self._strips):
-            return self._strips[y]
-        return Strip.blank(width, self.rich_style)
+        return self._strips
+
+    def _repaint_changed_lines(self) -> None:
+        """Refresh only the lines a new snapshot changed: at a steady load most of the
+        icicle's cells keep their width from one snapshot to the next."""
+        before = self._strips if self._strips_key is not None else None
+        if before is None or not self.is_mounted:
+            self.refresh()
+            return
+        after = self._current_strips()
+        if len(after) != len(before):
+            self.refresh()
+            return
+        width = self.size.width
+        for y, (now, was) in enumerate(zip(after, before, strict=True)):
+            if now != was:
+                self.refresh(Region(0, y, width, 1))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -330,7 +351,6 @@ class Icicle(Widget, can_focus=True):
         else:
             top = clamp_scroll(cell.row - anchor, visible, rows)
             self._scroll = scroll_to_show(top, cell.row, visible, rows)
-        self.refresh()
 
     def _scroll_by(self, rows: int) -> None:
         grid = self._current_grid()
@@ -352,6 +372,7 @@ class Icicle(Widget, can_focus=True):
             self._select(grid.fold)
         else:
             self._settle_scroll(anchor)  # what was under the cursor stays under it
+            self.refresh()
 
     def _select(self, cell: IcicleCell | None) -> None:
         grid = self._current_grid()

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from samplers.model import SystemReading
 from tui.render.sparkline import human_bytes, percentile, sparkline
+from tui.widgets.text_pane import TextPane
 
 MIN_SPARK = 4
 
@@ -111,19 +111,21 @@ def build_rails(info: RailsInfo) -> list[_Rail]:
     ]
 
 
-class Rails(Widget):
+class Rails(TextPane):
     COMPONENT_CLASSES = {"rails--label", "rails--spark", "rails--value"}
 
-    info: reactive[RailsInfo] = reactive(RailsInfo)
+    # new every batch; the sparklines change about once a second: TextPane paints then
+    info: reactive[RailsInfo] = reactive(RailsInfo, repaint=False)
 
-    def render(self) -> Text:
+    def watch_info(self) -> None:
+        self.state_changed()
+
+    def build(self, width: int, height: int) -> Text:
         rails = build_rails(self.info)
-        width = max(1, self.size.width)
-        lines = max(1, self.size.height)
-        per_line = max(1, math.ceil(len(rails) / lines))
-        label_style = self.get_component_rich_style("rails--label")
-        spark_style = self.get_component_rich_style("rails--spark")
-        value_style = self.get_component_rich_style("rails--value")
+        per_line = max(1, math.ceil(len(rails) / height))
+        label_style = self.style_of("rails--label")
+        spark_style = self.style_of("rails--spark")
+        value_style = self.style_of("rails--value")
         out: list[Text] = []
         for start in range(0, len(rails), per_line):
             chunk = rails[start : start + per_line]
