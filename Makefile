@@ -28,6 +28,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	# bytecode up front, as a wheel install does: start-up is mostly imports, and an
+	# editable install under PYTHONDONTWRITEBYTECODE would compile every module each run
+	$(BIN)/python -m compileall -q samplers tui
 	touch $(STAMP)
 
 # Forget the native stamp when the features it was built with are not what this machine
