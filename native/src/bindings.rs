@@ -126,15 +126,27 @@ impl NativeSampler {
         (batch.map(as_tuple), ended)
     }
 
-    /// Stops the sampling threads and waits for them (they wake at once from their sleep).
-    fn stop(&self, py: Python<'_>) {
+    /// Stops the sampling threads and waits for them (they wake at once from their sleep)
+    /// for at most `wait` seconds. False when they did not end in time: one is stuck in a
+    /// system call on the target (py-spy's ptrace lock waiting on a thread that does not
+    /// stop); it is left behind rather than hanging the caller, and ends with the target.
+    #[pyo3(signature = (wait = 3.0))]
+    fn stop(&self, py: Python<'_>, wait: f64) -> bool {
         self.shared.ask_stop();
         let handle = self.handle.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(handle) = handle {
-            py.detach(move || {
-                let _ = handle.join();
-            });
-        }
+        let Some(handle) = handle else { return true };
+        let limit = Duration::from_secs_f64(wait.max(0.0));
+        py.detach(move || {
+            let started = std::time::Instant::now();
+            while !handle.is_finished() {
+                if started.elapsed() >= limit {
+                    return false; // the handle is dropped: the thread is detached
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let _ = handle.join();
+            true
+        })
     }
 
     /// Makes the next sampling thread to reach an instant panic (fault tests only).

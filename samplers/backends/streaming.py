@@ -38,6 +38,7 @@ try:  # built from native/ by `make`; absent where no Rust toolchain was found
 except ImportError:  # pragma: no cover - exercised by the fallback test in a subprocess
     _native = None  # type: ignore[assignment]
 
+STOP_WAIT_SECONDS = 3.0  # how long stop() waits for the Rust threads
 BATCH_SECONDS = 0.2  # how often counts cross to Python: the table refreshes at 5 Hz
 FIRST_BATCH_SECONDS = 0.05  # the first goes sooner: a table within a moment of attaching
 ATTACH_SECONDS = 1.0  # a process started a moment ago may need this long to load Python
@@ -172,8 +173,11 @@ class StreamingSampler(SamplerLifecycle):
         if self._thread is not None:
             self._thread.join(5.0)
         native = self._native
-        if native is not None:
-            native.stop()
+        if native is not None and not native.stop(STOP_WAIT_SECONDS):
+            # a sampling thread stuck in py-spy's ptrace lock on the target: never hang
+            # the screen's exit on it (it ends with the target or with flametop)
+            with self._lock:
+                self._errors.append("the sampling thread did not stop in time: left behind")
 
     # -- inside -----------------------------------------------------------------------
     def _attach(self) -> _native.NativeSampler:
