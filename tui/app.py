@@ -160,7 +160,7 @@ class FlametopApp(ViewActions, SnapshotActions, App[int]):
         yield FlametopHeader(id="header")
         yield Rails(id="rails")
         table = TopTable(id="table")
-        table.border_title = "top functions"
+        table.border_title = self._table_title
         yield table
         icicle = Icicle(id="icicle")
         icicle.border_title = "icicle"

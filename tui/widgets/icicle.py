@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -26,6 +25,7 @@ from tui.render.icicle_grid import (
 )
 from tui.render.icicle_layout import FoldState, IcicleCell, layout_icicle, zoom_prefix
 from tui.render.icicle_paint import IcicleStyles, paint_icicle
+from tui.widgets.repaint import repaint_changed_lines
 
 # Rows laid out below the root: deeper than any stack Python allows by default, so the
 # whole tree scrolls; the bound keeps a runaway recursion from costing the UI.
@@ -258,18 +258,11 @@ class Icicle(Widget, can_focus=True):
     def _repaint_changed_lines(self) -> None:
         """Refresh only the lines a new snapshot changed: at a steady load most of the
         icicle's cells keep their width from one snapshot to the next."""
+        if not self.is_mounted:
+            self.refresh()
+            return
         before = self._strips if self._strips_key is not None else None
-        if before is None or not self.is_mounted:
-            self.refresh()
-            return
-        after = self._current_strips()
-        if len(after) != len(before):
-            self.refresh()
-            return
-        width = self.size.width
-        for y, (now, was) in enumerate(zip(after, before, strict=True)):
-            if now != was:
-                self.refresh(Region(0, y, width, 1))
+        repaint_changed_lines(self, before, self._current_strips(), layout=False)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -13,9 +13,10 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.events import Resize
-from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
+
+from tui.widgets.repaint import repaint_changed_lines
 
 
 class TextPane(Widget):
@@ -30,18 +31,12 @@ class TextPane(Widget):
         raise NotImplementedError
 
     def state_changed(self) -> None:
-        """Call after the state changed: repaints the lines whose content differs."""
+        """Call after the state changed: repaints the lines whose content differs (the
+        whole pane, with a layout pass, when its line count or width changed)."""
         if not self.is_mounted:
             return
         before = self._lines if self._lines_width == self.size.width else None
-        after = self._current_lines(rebuild=True)
-        if before is None or len(before) != len(after):
-            self.refresh(layout=before is not None)
-            return
-        width = self.size.width
-        for y, (now, was) in enumerate(zip(after, before, strict=True)):
-            if now != was:
-                self.refresh(Region(0, y, width, 1))
+        repaint_changed_lines(self, before, self._current_lines(rebuild=True), layout=True)
 
     @property
     def text(self) -> Text:
